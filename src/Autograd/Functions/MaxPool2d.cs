@@ -1,0 +1,34 @@
+namespace Engine.Functions;
+
+// y[N,C,P,Q] = max over each window of x[N,C,H,W]        dx = dy routed to the argmax of each window
+internal sealed class MaxPool2d : Function
+{
+    private Tensor _indices = null!;
+    private Shape _x;
+
+    public static Tensor Forward(Tensor x, Pool2dArgs args)
+    {
+        Pooling.Validate(x, args, "max_pool2d");
+        var y = x.Backend.MaxPool2d(x, args, out var indices);
+        if (!Autograd.Needed(x)) { indices.Dispose(); return y; }
+        var fn = new MaxPool2d { _x = x.Shape };
+        fn._indices = fn.Save(indices);
+        return Autograd.Record(fn, y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dy) => [dy.Backend.MaxPool2dBackward(dy, _indices, _x)];
+}
+
+internal static class Pooling
+{
+    public static void Validate(Tensor x, Pool2dArgs a, string op)
+    {
+        if (x.Rank != 4) throw new ShapeException($"{op}: input must be [N,C,H,W], got {x.Shape}");
+        if (a.KernelH < 1 || a.KernelW < 1 || a.StrideH < 1 || a.StrideW < 1)
+            throw new ArgumentException($"{op}: invalid window {a}");
+        if (a.PadH * 2 > a.KernelH || a.PadW * 2 > a.KernelW)
+            throw new ArgumentException($"{op}: padding ({a.PadH},{a.PadW}) should be at most half the kernel ({a.KernelH},{a.KernelW})");
+        if (a.OutH(x.Shape[2]) <= 0 || a.OutW(x.Shape[3]) <= 0)
+            throw new ShapeException($"{op}: input {x.Shape} is too small for a {a.KernelH}x{a.KernelW} window");
+    }
+}

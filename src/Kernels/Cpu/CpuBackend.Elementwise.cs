@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Kernels.Cpu;
+
+// Elementwise driver, written once for every op struct. Operands are coalesced into inner runs;
+// each run takes the Vector256 path when its strides are 1 (or 0 for a broadcast scalar) and the
+// scalar path otherwise. Long single runs are split across cores.
+public sealed partial class CpuBackend
+{
+    public Tensor Map<TOp>(Tensor x, TOp op) where TOp : struct, IUnaryOp
+    {
+        var xf = AsF32(x, "map");
+        var y = New(x.Shape);
+        UnaryInto(xf, y, op);
+        DisposeIfTemp(xf, x);
+        return y;
+    }
+
+    public void MapInPlace<TOp>(Tensor a, TOp op) where TOp : struct, IUnaryOp
+    {
+        CheckWritable(a, "in-place map");
+        UnaryInto(a, a, op);
+    }
+
+    private static void UnaryInto<TOp>(Tensor x, Tensor y, TOp op) where TOp : struct, IUnaryOp
+    {
+        var c = Coalesced.Of(y.Shape, x.Layout, y.Layout);
+        float[] xs = F(x), ys = F(y);
+        ForRuns(c, (run, i0, i1) =>
+        {
+            int xo = c.RunOffset(0, run) + i0 * c.InnerStride(0), yo = c.RunOffset(1, run) + i0 * c.InnerStride(1);
+            UnaryRun(op, xs, xo, c.InnerStride(0), ys, yo, c.InnerStride(1), i1 - i0);
+        });
+    }
+
+    public Tensor Zip<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
+    {
+        var af = AsF32(a, "zip"); var bf = AsF32(b, "zip");
+        var shape = Shape.Broadcast(a.Shape, b.Shape, "elementwise op");
+        var y = New(shape);
+        BinaryInto(af.Layout.Expand(shape), F(af), bf.Layout.Expand(shape), F(bf), y, op);
+        DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
+        return y;
+    }
+
+    public void ZipInPlace<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
+    {
+        CheckWritable(a, "in-place op");
+        var bf = AsF32(b, "in-place op");
+        var bl = bf.Layout.Expand(a.Shape, "in-place op (the right operand must broadcast to the left one)");
+        BinaryInto(a.Layout, F(a), bl, F(bf), a, op);
+        DisposeIfTemp(bf, b);
+    }
+
+    private static void BinaryInto<TOp>(Layout al, float[] av, Layout bl, float[] bv, Tensor y, TOp op) where TOp : struct, IBinaryOp
+    {
+        var c = Coalesced.Of(y.Shape, al, bl, y.Layout);
+        float[] ys = F(y);
+        int sa = c.InnerStride(0), sb = c.InnerStride(1), sy = c.InnerStride(2);
+        ForRuns(c, (run, i0, i1) =>
+        {
+            int ao = c.RunOffset(0, run) + i0 * sa, bo = c.RunOffset(1, run) + i0 * sb, yo = c.RunOffset(2, run) + i0 * sy;
+            BinaryRun(op, av, ao, sa, bv, bo, sb, ys, yo, sy, i1 - i0);
+        });
+    }
+
+    public Tensor Where(Tensor cond, Tensor a, Tensor b)
+    {
+        var cf = AsF32(cond, "where"); var af = AsF32(a, "where"); var bf = AsF32(b, "where");
+        var shape = Shape.Broadcast(Shape.Broadcast(cond.Shape, a.Shape, "where"), b.Shape, "where");
+        var y = New(shape);
+        var c = Coalesced.Of(shape, cf.Layout.Expand(shape), af.Layout.Expand(shape), bf.Layout.Expand(shape), y.Layout);
+        float[] cs = F(cf), avs = F(af), bvs = F(bf), ys = F(y);
+        ForRuns(c, (run, i0, i1) =>
+        {
+            int s0 = c.InnerStride(0), s1 = c.InnerStride(1), s2 = c.InnerStride(2), s3 = c.InnerStride(3);
+            int o0 = c.RunOffset(0, run) + i0 * s0, o1 = c.RunOffset(1, run) + i0 * s1, o2 = c.RunOffset(2, run) + i0 * s2, o3 = c.RunOffset(3, run) + i0 * s3;
+            for (int i = 0; i < i1 - i0; i++)
+                ys[o3 + i * s3] = cs[o0 + i * s0] != 0 ? avs[o1 + i * s1] : bvs[o2 + i * s2];
+        });
+        DisposeIfTemp(cf, cond); DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
+        return y;
+    }
+
+    private void CheckWritable(Tensor a, string op)
+    {
+        CheckDevice(a, op);
+        if (a.DType != DType.Float32) throw new InvalidOperationException($"{op}: the destination must be Float32, got {a.DType}");
+        for (int i = 0; i < a.Rank; i++)
+            if (a.Layout.Strides[i] == 0 && a.Shape[i] > 1)
+                throw new InvalidOperationException($"{op}: the destination {a.Describe()} is an expanded (broadcast) view whose elements overlap; call Contiguous() first");
+    }
+
+    /// <summary>Calls body(run, i0, i1) over all inner runs, splitting across cores by runs or within long runs.</summary>
+    internal static void ForRuns(Coalesced c, Action<int, int, int> body)
+    {
+        int outer = c.Outer, inner = c.Inner;
+        long work = (long)outer * inner;
+        if (work < Par.MinParallelElements || Par.Threads == 1) { for (int r = 0; r < outer; r++) body(r, 0, inner); return; }
+        if (outer >= Par.Threads)
+        {
+            Par.For(outer, work, (r0, r1) => { for (int r = r0; r < r1; r++) body(r, 0, inner); });
+            return;
+        }
+        int chunk = Math.Max(4096, (inner / (Par.Threads * 2) + 7) & ~7);
+        int pieces = (inner + chunk - 1) / chunk;
+        System.Threading.Tasks.Parallel.For(0, outer * pieces, p =>
+        {
+            int r = p / pieces, i0 = (p % pieces) * chunk;
+            body(r, i0, Math.Min(inner, i0 + chunk));
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void UnaryRun<TOp>(TOp op, float[] x, int xo, int sx, float[] y, int yo, int sy, int n) where TOp : struct, IUnaryOp
+    {
+        int i = 0;
+        if (sx == 1 && sy == 1)
+        {
+            ref float xr = ref x[xo]; ref float yr = ref y[yo];
+            if (n > 0)
+                for (; i <= n - 8; i += 8)
+                    op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            for (; i < n; i++) y[yo + i] = op.Invoke(x[xo + i]);
+            return;
+        }
+        for (; i < n; i++) y[yo + i * sy] = op.Invoke(x[xo + i * sx]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void BinaryRun<TOp>(TOp op, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] y, int yo, int sy, int n) where TOp : struct, IBinaryOp
+    {
+        int i = 0;
+        if (n <= 0) return;
+        if (sy == 1 && sa == 1 && sb == 1)
+        {
+            ref float ar = ref a[ao]; ref float br = ref b[bo]; ref float yr = ref y[yo];
+            for (; i <= n - 8; i += 8)
+                op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            for (; i < n; i++) y[yo + i] = op.Invoke(a[ao + i], b[bo + i]);
+            return;
+        }
+        if (sy == 1 && sa == 1 && sb == 0)
+        {
+            ref float ar = ref a[ao]; ref float yr = ref y[yo];
+            var bv = Vector256.Create(b[bo]); float bs = b[bo];
+            for (; i <= n - 8; i += 8)
+                op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), bv).StoreUnsafe(ref yr, (nuint)i);
+            for (; i < n; i++) y[yo + i] = op.Invoke(a[ao + i], bs);
+            return;
+        }
+        if (sy == 1 && sa == 0 && sb == 1)
+        {
+            ref float br = ref b[bo]; ref float yr = ref y[yo];
+            var av = Vector256.Create(a[ao]); float asc = a[ao];
+            for (; i <= n - 8; i += 8)
+                op.Invoke(av, Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            for (; i < n; i++) y[yo + i] = op.Invoke(asc, b[bo + i]);
+            return;
+        }
+        for (; i < n; i++) y[yo + i * sy] = op.Invoke(a[ao + i * sa], b[bo + i * sb]);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Numerics.Tensors;
+
+namespace Engine.Kernels.Cpu;
+
+// Batched matrix product. Shape letters: B batch, M rows of a, K inner, N columns of b.
+public sealed partial class CpuBackend
+{
+    public Tensor Matmul(Tensor a, Tensor b)
+    {
+        if (a.Rank != 3 || b.Rank != 3 || a.Shape[0] != b.Shape[0] || a.Shape[2] != b.Shape[1])
+            throw new ShapeException($"matmul kernel: expects [B,M,K] x [B,K,N], got {a.Shape} x {b.Shape}");
+        var af = AsF32(a, "matmul"); var bf = AsF32(b, "matmul");
+        int B = a.Shape[0], M = a.Shape[1], K = a.Shape[2], N = b.Shape[2];
+        var y = New(Shape.Wrap([B, M, N]), zero: true);
+        MatmulRowAxpy(F(af), af.Layout, F(bf), bf.Layout, F(y), B, M, K, N);
+        DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
+        return y;
+    }
+
+    /// <summary>
+    /// y[b,i,:] = sum_k a[b,i,k] * b[b,k,:] — the i-k-j loop, vectorized along rows of b
+    /// (contiguous rows are used in place; other layouts are copied per batch).
+    /// Parallel over rows of the output.
+    /// </summary>
+    internal static void MatmulRowAxpy(float[] av, Layout al, float[] bv, Layout bl, float[] y, int B, int M, int K, int N)
+    {
+        bool bRows = bl.Strides[2] == 1 || N == 1;
+        Par.For(B * M, (long)B * M * K * N, (r0, r1) =>
+        {
+            float[]? bRow = bRows ? null : new float[N];
+            for (int r = r0; r < r1; r++)
+            {
+                int bi = r / M, i = r % M;
+                var dst = new Span<float>(y, r * N, N);
+                for (int k = 0; k < K; k++)
+                {
+                    float aik = av[al.Offset + bi * al.Strides[0] + i * al.Strides[1] + k * al.Strides[2]];
+                    if (aik == 0) continue;
+                    int bo = bl.Offset + bi * bl.Strides[0] + k * bl.Strides[1];
+                    ReadOnlySpan<float> row;
+                    if (bRows) row = new ReadOnlySpan<float>(bv, bo, N);
+                    else { for (int j = 0; j < N; j++) bRow![j] = bv[bo + j * bl.Strides[2]]; row = bRow; }
+                    TensorPrimitives.MultiplyAdd(row, aik, dst, dst);
+                }
+            }
+        });
+    }
+
+    /// <summary>The textbook triple loop in double precision: the reference every fast GEMM is tested against.</summary>
+    public static float[] MatmulNaive(float[] a, float[] b, int M, int K, int N)
+    {
+        var y = new float[M * N];
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < K; k++) s += (double)a[i * K + k] * b[k * N + j];
+                y[i * N + j] = (float)s;
+            }
+        return y;
+    }
+}

@@ -1,0 +1,136 @@
+namespace Engine.Kernels.Cpu;
+
+// Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
+public sealed partial class CpuBackend
+{
+    public Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
+    {
+        var xc = ContiguousF32(x, "max_pool2d");
+        int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
+        var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
+        var idx = New(y.Shape, dtype: DType.Int32);
+        float[] xs = F(xc), ys = F(y); int[] ids = I(idx); int xo = xc.Layout.Offset;
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        {
+            for (int pl = p0; pl < p1; pl++)
+                for (int p = 0; p < P; p++)
+                    for (int q = 0; q < Q; q++)
+                    {
+                        float best = float.NegativeInfinity; int bi = -1;
+                        for (int r = 0; r < a.KernelH; r++)
+                        {
+                            int h = p * a.StrideH - a.PadH + r;
+                            if ((uint)h >= (uint)H) continue;
+                            for (int s = 0; s < a.KernelW; s++)
+                            {
+                                int w = q * a.StrideW - a.PadW + s;
+                                if ((uint)w >= (uint)W) continue;
+                                float v = xs[xo + (pl * H + h) * W + w];
+                                if (v > best || bi < 0 || float.IsNaN(v)) { best = v; bi = h * W + w; }
+                            }
+                        }
+                        int o = (pl * P + p) * Q + q;
+                        ys[o] = best; ids[o] = bi;
+                    }
+        });
+        DisposeIfTemp(xc, x);
+        indices = idx;
+        return y;
+    }
+
+    public Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape)
+    {
+        var dyc = ContiguousF32(dy, "max_pool2d backward");
+        int planes = xShape[0] * xShape[1], HW = xShape[2] * xShape[3], PQ = dy.Shape[2] * dy.Shape[3];
+        var dx = New(xShape, zero: true);
+        float[] ds = F(dyc), xs = F(dx); var ids = indices.IsContiguous ? I(indices) : indices.ToIntArray();
+        int io = indices.IsContiguous ? indices.Layout.Offset : 0, dof = dyc.Layout.Offset;
+        Par.For(planes, (long)planes * PQ, (p0, p1) =>
+        {
+            for (int pl = p0; pl < p1; pl++)
+                for (int i = 0; i < PQ; i++)
+                {
+                    int j = ids[io + pl * PQ + i];
+                    if (j >= 0) xs[pl * HW + j] += ds[dof + pl * PQ + i];
+                }
+        });
+        DisposeIfTemp(dyc, dy);
+        return dx;
+    }
+
+    public Tensor AvgPool2d(Tensor x, Pool2dArgs a)
+    {
+        var xc = ContiguousF32(x, "avg_pool2d");
+        int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
+        var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
+        float[] xs = F(xc), ys = F(y); int xo = xc.Layout.Offset;
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        {
+            for (int pl = p0; pl < p1; pl++)
+                for (int p = 0; p < P; p++)
+                    for (int q = 0; q < Q; q++)
+                    {
+                        float s = 0; int cnt = 0;
+                        for (int r = 0; r < a.KernelH; r++)
+                        {
+                            int h = p * a.StrideH - a.PadH + r;
+                            if ((uint)h >= (uint)H) continue;
+                            for (int u = 0; u < a.KernelW; u++)
+                            {
+                                int w = q * a.StrideW - a.PadW + u;
+                                if ((uint)w >= (uint)W) continue;
+                                s += xs[xo + (pl * H + h) * W + w]; cnt++;
+                            }
+                        }
+                        ys[(pl * P + p) * Q + q] = s / AvgDivisor(a, p, q, H, W, cnt);
+                    }
+        });
+        DisposeIfTemp(xc, x);
+        return y;
+    }
+
+    public Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
+    {
+        var dyc = ContiguousF32(dy, "avg_pool2d backward");
+        int planes = xShape[0] * xShape[1], H = xShape[2], W = xShape[3], P = dy.Shape[2], Q = dy.Shape[3];
+        var dx = New(xShape, zero: true);
+        float[] ds = F(dyc), xs = F(dx); int dof = dyc.Layout.Offset;
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        {
+            for (int pl = p0; pl < p1; pl++)
+                for (int p = 0; p < P; p++)
+                    for (int q = 0; q < Q; q++)
+                    {
+                        int cnt = 0;
+                        for (int r = 0; r < a.KernelH; r++)
+                        {
+                            int h = p * a.StrideH - a.PadH + r;
+                            if ((uint)h >= (uint)H) continue;
+                            for (int u = 0; u < a.KernelW; u++) { int w = q * a.StrideW - a.PadW + u; if ((uint)w < (uint)W) cnt++; }
+                        }
+                        float g = ds[dof + (pl * P + p) * Q + q] / AvgDivisor(a, p, q, H, W, cnt);
+                        for (int r = 0; r < a.KernelH; r++)
+                        {
+                            int h = p * a.StrideH - a.PadH + r;
+                            if ((uint)h >= (uint)H) continue;
+                            for (int u = 0; u < a.KernelW; u++)
+                            {
+                                int w = q * a.StrideW - a.PadW + u;
+                                if ((uint)w < (uint)W) xs[(pl * H + h) * W + w] += g;
+                            }
+                        }
+                    }
+        });
+        DisposeIfTemp(dyc, dy);
+        return dx;
+    }
+
+    /// <summary>PyTorch's divisor: the window clipped to the padded input when padding counts, else the valid cells.</summary>
+    private static float AvgDivisor(Pool2dArgs a, int p, int q, int H, int W, int valid)
+    {
+        if (!a.CountIncludePad) return Math.Max(valid, 1);
+        int h0 = p * a.StrideH - a.PadH, w0 = q * a.StrideW - a.PadW;
+        int h1 = Math.Min(h0 + a.KernelH, H + a.PadH), w1 = Math.Min(w0 + a.KernelW, W + a.PadW);
+        return (h1 - h0) * (w1 - w0);
+    }
+}

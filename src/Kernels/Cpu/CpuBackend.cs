@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// The CPU backend: Vector256 + FMA on contiguous runs, a strided fallback for everything else,
+/// and Parallel.For over the cores for large tensors. One instance serves <see cref="Device.Cpu"/>.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static CpuBackend Instance { get; } = new();
+
+    private CpuBackend() { }
+
+    public Device Device => Device.Cpu;
+
+#pragma warning disable CA2255 // the registry relies on this initializer
+    [ModuleInitializer]
+    internal static void RegisterSelf() => BackendRegistry.Register(Instance);
+#pragma warning restore CA2255
+
+    // ---- memory ----------------------------------------------------------------------
+
+    public Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(dtype, length, zero);
+
+    public Storage Upload(ReadOnlySpan<float> data)
+    {
+        var s = new CpuStorage(DType.Float32, data.Length, false);
+        data.CopyTo(s.Floats);
+        return s;
+    }
+
+    public Storage Upload(ReadOnlySpan<int> data)
+    {
+        var s = new CpuStorage(DType.Int32, data.Length, false);
+        data.CopyTo(s.Ints);
+        return s;
+    }
+
+    public Storage Upload(ReadOnlySpan<Half> data)
+    {
+        var s = new CpuStorage(DType.Float16, data.Length, false);
+        data.CopyTo(s.Halves);
+        return s;
+    }
+
+    public void Download(Tensor src, Span<float> dst)
+    {
+        CheckDevice(src, "download");
+        using var t = src.DType == DType.Float32 ? null : Convert(src, DType.Float32);
+        var f = t ?? src;
+        var data = ((CpuStorage)f.Storage).Floats;
+        if (f.IsContiguous) { data.AsSpan(f.Layout.Offset, f.Numel).CopyTo(dst); return; }
+        var c = Coalesced.Of(f.Shape, f.Layout);
+        int inner = c.Inner, st = c.InnerStride(0);
+        for (int r = 0, o = 0; r < c.Outer; r++, o += inner)
+        {
+            int off = c.RunOffset(0, r);
+            for (int i = 0; i < inner; i++) dst[o + i] = data[off + i * st];
+        }
+    }
+
+    public void Download(Tensor src, Span<int> dst)
+    {
+        CheckDevice(src, "download");
+        if (src.DType != DType.Int32) throw new InvalidOperationException($"download: expected an Int32 tensor, got {src.DType}");
+        var data = ((CpuStorage)src.Storage).Ints;
+        var c = Coalesced.Of(src.Shape, src.Layout);
+        int inner = c.Inner, st = c.InnerStride(0);
+        for (int r = 0, o = 0; r < c.Outer; r++, o += inner)
+        {
+            int off = c.RunOffset(0, r);
+            for (int i = 0; i < inner; i++) dst[o + i] = data[off + i * st];
+        }
+    }
+
+    // ---- copies ----------------------------------------------------------------------
+
+    public void Copy(Tensor src, Tensor dst)
+    {
+        CheckDevice(src, "copy"); CheckDevice(dst, "copy");
+        if (src.Shape != dst.Shape) throw new ShapeException($"copy: source shape {src.Shape} differs from destination shape {dst.Shape}");
+        var c = Coalesced.Of(dst.Shape, src.Layout, dst.Layout);
+        switch (src.DType, dst.DType)
+        {
+            case (DType.Float32, DType.Float32): CopyRuns(c, F(src), F(dst), static x => x); break;
+            case (DType.Int32, DType.Int32): CopyRuns(c, I(src), I(dst), static x => x); break;
+            case (DType.Float16, DType.Float16): CopyRuns(c, H(src), H(dst), static x => x); break;
+            case (DType.Float32, DType.Float16): CopyRuns(c, F(src), H(dst), static x => (Half)x); break;
+            case (DType.Float16, DType.Float32): CopyRuns(c, H(src), F(dst), static x => (float)x); break;
+            case (DType.Int32, DType.Float32): CopyRuns(c, I(src), F(dst), static x => (float)x); break;
+            case (DType.Float32, DType.Int32): CopyRuns(c, F(src), I(dst), static x => (int)x); break;
+            case (DType.Int32, DType.Float16): CopyRuns(c, I(src), H(dst), static x => (Half)x); break;
+            case (DType.Float16, DType.Int32): CopyRuns(c, H(src), I(dst), static x => (int)(float)x); break;
+        }
+    }
+
+    private static void CopyRuns<TS, TD>(Coalesced c, TS[] s, TD[] d, Func<TS, TD> conv)
+    {
+        int inner = c.Inner, ss = c.InnerStride(0), ds = c.InnerStride(1);
+        bool same = typeof(TS) == typeof(TD);
+        Par.For(c.Outer, (long)c.Outer * inner, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int so = c.RunOffset(0, r), dOff = c.RunOffset(1, r);
+                if (same && ss == 1 && ds == 1)
+                    Unsafe.As<TS[], TD[]>(ref s).AsSpan(so, inner).CopyTo(d.AsSpan(dOff, inner));
+                else
+                    for (int i = 0; i < inner; i++) d[dOff + i * ds] = conv(s[so + i * ss]);
+            }
+        });
+    }
+
+    public void Fill(Tensor dst, float value)
+    {
+        CheckDevice(dst, "fill");
+        var c = Coalesced.Of(dst.Shape, dst.Layout);
+        int inner = c.Inner, st = c.InnerStride(0);
+        for (int r = 0; r < c.Outer; r++)
+        {
+            int o = c.RunOffset(0, r);
+            switch (dst.DType)
+            {
+                case DType.Float32:
+                    if (st == 1) F(dst).AsSpan(o, inner).Fill(value);
+                    else for (int i = 0; i < inner; i++) F(dst)[o + i * st] = value;
+                    break;
+                case DType.Float16: for (int i = 0; i < inner; i++) H(dst)[o + i * st] = (Half)value; break;
+                default: for (int i = 0; i < inner; i++) I(dst)[o + i * st] = (int)value; break;
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------
+
+    internal static float[] F(Tensor t) => ((CpuStorage)t.Storage).Floats;
+    internal static int[] I(Tensor t) => ((CpuStorage)t.Storage).Ints;
+    internal static Half[] H(Tensor t) => ((CpuStorage)t.Storage).Halves;
+
+    /// <summary>A new contiguous tensor on this device.</summary>
+    internal Tensor New(Shape shape, bool zero = false, DType dtype = DType.Float32) =>
+        Tensor.Create(Allocate(dtype, shape.Numel, zero), Layout.Contiguous(shape));
+
+    internal void CheckDevice(Tensor t, string op)
+    {
+        t.ThrowIfDisposed(op);
+        if (!t.Device.IsCpu)
+            throw new DeviceMismatchException($"{op}: tensor {t.Describe()} is on {t.Device}, but this op runs on cpu; move it with .To(Device.Cpu)");
+    }
+
+    /// <summary>A float32 view of t: t itself, or a converted contiguous copy (caller disposes when not t).</summary>
+    internal Tensor AsF32(Tensor t, string op)
+    {
+        CheckDevice(t, op);
+        return t.DType == DType.Float32 ? t : Convert(t, DType.Float32);
+    }
+
+    internal Tensor Convert(Tensor t, DType to)
+    {
+        var o = New(t.Shape, dtype: to);
+        Copy(t, o);
+        return o;
+    }
+
+    /// <summary>A contiguous float32 tensor with t's values (t itself when already so).</summary>
+    internal Tensor ContiguousF32(Tensor t, string op)
+    {
+        var f = AsF32(t, op);
+        if (f.IsContiguous) return f;
+        var o = New(f.Shape);
+        Copy(f, o);
+        if (!ReferenceEquals(f, t)) f.Dispose();
+        return o;
+    }
+
+    internal static void DisposeIfTemp(Tensor temp, Tensor original)
+    {
+        if (!ReferenceEquals(temp, original)) temp.Dispose();
+    }
+}

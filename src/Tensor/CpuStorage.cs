@@ -1,0 +1,56 @@
+namespace Engine;
+
+/// <summary>Host memory: a pooled float[], Half[] or int[] of exactly <see cref="Storage.Length"/> elements.</summary>
+public sealed class CpuStorage : Storage
+{
+    private readonly Array _data;
+
+    internal CpuStorage(DType dtype, int length, bool zero)
+        : base(Device.Cpu, dtype, length)
+    {
+        _data = dtype switch
+        {
+            DType.Float32 => CpuMemoryPool.Floats.Rent(length, zero),
+            DType.Float16 => CpuMemoryPool.Halves.Rent(length, zero),
+            DType.Int32 => CpuMemoryPool.Ints.Rent(length, zero),
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+        };
+    }
+
+    /// <summary>Wraps an existing array without copying; it is never returned to the pool.</summary>
+    internal CpuStorage(float[] data) : base(Device.Cpu, DType.Float32, data.Length) { _data = data; _wrapped = true; }
+    internal CpuStorage(int[] data) : base(Device.Cpu, DType.Int32, data.Length) { _data = data; _wrapped = true; }
+    internal CpuStorage(Half[] data) : base(Device.Cpu, DType.Float16, data.Length) { _data = data; _wrapped = true; }
+
+    private readonly bool _wrapped;
+
+    public float[] Floats => _data as float[] ?? throw new InvalidOperationException($"storage holds {DType}, not Float32");
+    public Half[] Halves => _data as Half[] ?? throw new InvalidOperationException($"storage holds {DType}, not Float16");
+    public int[] Ints => _data as int[] ?? throw new InvalidOperationException($"storage holds {DType}, not Int32");
+
+    protected override void Free()
+    {
+        GC.SuppressFinalize(this);
+        Return();
+    }
+
+    private void Return()
+    {
+        if (_wrapped) return;
+        switch (_data)
+        {
+            case float[] f: CpuMemoryPool.Floats.Return(f); break;
+            case Half[] h: CpuMemoryPool.Halves.Return(h); break;
+            case int[] i: CpuMemoryPool.Ints.Return(i); break;
+        }
+    }
+
+    // A tensor that was never disposed still gives its array back, so the pool's
+    // live-byte count stays honest when the GC does the releasing.
+    ~CpuStorage()
+    {
+        if (IsDisposed) return;
+        MarkFreedByFinalizer();
+        Return();
+    }
+}
