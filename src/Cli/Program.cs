@@ -1,0 +1,3 @@
+using Engine.Cli;
+
+return Commands.Run(args, Console.Out, Console.Error);
