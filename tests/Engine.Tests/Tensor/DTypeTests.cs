@@ -39,4 +39,16 @@ public class DTypeTests
         Assert.Equal(DType.Float32, x.Grad!.DType);
         Assert.Equal([1f, 3, 5, 2, 4, 6], x.Grad.ToArray());
     }
+
+    [Fact]
+    public void Float16LeafAccumulatesItsGradient()
+    {
+        var x = Tensor.FromArray([0.5f, -1.25f]).ToDType(DType.Float16).RequiresGrad_();
+        x.ToDType(DType.Float32).Mul(Tensor.FromArray([3f, 0.5f])).Sum().Backward();
+        Assert.Equal(DType.Float16, x.Grad!.DType);
+        Assert.Equal([3f, 0.5f], x.Grad.ToArray());
+        x.ToDType(DType.Float32).Mul(Tensor.FromArray([1f, 0.25f])).Sum().Backward();   // second pass: += into a Float16 gradient
+        Assert.Equal(DType.Float16, x.Grad!.DType);
+        Assert.Equal([4f, 0.75f], x.Grad.ToArray());
+    }
 }

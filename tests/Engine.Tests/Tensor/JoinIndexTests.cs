@@ -40,6 +40,10 @@ public class JoinIndexTests
         Assert.Equal([3, 3, 1], Range(7).Chunk(3).Select(p => p.Numel));
         Assert.Equal([2, 2, 1], Range(2, 5).Chunk(3, 1).Select(p => p.Shape[1]));
         Assert.Equal([0f, 1, 5, 6], Range(2, 5).Split(2, 1)[0].ToArray());
+        Assert.Equal([2, 2, 1], Range(5).Chunk(4).Select(p => p.Numel));    // as torch.chunk: fewer chunks when they do not divide
+        Assert.Single(Range(3).Chunk(1));
+        var c0 = Assert.ThrowsAny<ArgumentException>(() => Range(3).Chunk(0));
+        Assert.Contains("positive", c0.Message);
     }
 
     [Fact]
