@@ -124,7 +124,7 @@ public sealed class Tensor : IDisposable
 
     public void ThrowIfDisposed(string op)
     {
-        if (_disposed) throw new ObjectDisposedException(op, $"{op}: the tensor {Describe()} was disposed");
+        if (_disposed) throw new ObjectDisposedException(op, $"{op}: the tensor {Describe()} was disposed (explicitly, or by the end of the Tensor.Scope that made it; call Keep() on tensors that must outlive their scope)");
         Storage.ThrowIfDisposed(op);
     }
 
