@@ -79,7 +79,8 @@ internal static class Backprop
             leaf.Grad = owned && g.IsContiguous && g.Layout.Offset == 0 && g.Storage.Length == g.Numel && g.DType == leaf.DType
                 ? g : g.Clone();
         }
-        else leaf.Grad.Backend.ZipInPlace(leaf.Grad, g, new AddOp());
+        else if (leaf.Grad.DType == DType.Float32) leaf.Grad.Backend.ZipInPlace(leaf.Grad, g, new AddOp());
+        else leaf.Grad = leaf.Grad.Add(g).ToDType(leaf.Grad.DType);   // in-place kernels write Float32 only: sum in fp32, round once
     }
 
     /// <summary>Nodes reachable from root, each after all nodes that feed it (iterative DFS: RNN graphs are deep).</summary>

@@ -120,7 +120,8 @@ public static partial class TensorApi
         public Tensor[] Chunk(int chunks, int dim = 0)
         {
             int n = x.Shape[x.Shape.Dim(dim, "chunk")];
-            return x.Split((n + chunks - 1) / Math.Max(chunks, 1), dim);
+            if (chunks <= 0) throw new ArgumentException($"chunk: the number of chunks must be positive, got {chunks}");
+            return x.Split((n + chunks - 1) / chunks, dim);
         }
     }
 }

@@ -23,7 +23,13 @@ public sealed class Tensor : IDisposable
         Layout = layout;
         storage.AddRef();
         TensorScope.Track(this);
+        Interlocked.Increment(ref _live);
     }
+
+    private static long _live;
+
+    /// <summary>Tensor objects created and not yet disposed, process-wide (a leak shows up as growth across training steps).</summary>
+    public static long LiveCount => Interlocked.Read(ref _live);
 
     /// <summary>Wraps a storage and layout in a new tensor (a view when the storage is shared).</summary>
     public static Tensor Create(Storage storage, Layout layout) => new(storage, layout);
@@ -118,7 +124,7 @@ public sealed class Tensor : IDisposable
 
     public void ThrowIfDisposed(string op)
     {
-        if (_disposed) throw new ObjectDisposedException(op, $"{op}: the tensor {Describe()} was disposed");
+        if (_disposed) throw new ObjectDisposedException(op, $"{op}: the tensor {Describe()} was disposed (explicitly, or by the end of the Tensor.Scope that made it; call Keep() on tensors that must outlive their scope)");
         Storage.ThrowIfDisposed(op);
     }
 
@@ -126,6 +132,7 @@ public sealed class Tensor : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        Interlocked.Decrement(ref _live);
         Scope?.Forget(this);
         Scope = null;
         _grad?.Dispose();

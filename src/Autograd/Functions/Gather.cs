@@ -11,6 +11,7 @@ internal sealed class Gather : Function
     {
         dim = x.Shape.Dim(dim, "gather");
         Check.IntIndex(index, "gather");
+        Check.SameDevice(x, index, "gather");
         var y = x.Backend.Gather(x, dim, index);
         if (!Autograd.Needed(x)) return y;
         var fn = new Gather { _x = x.Shape, _dim = dim };

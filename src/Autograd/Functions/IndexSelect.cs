@@ -11,6 +11,7 @@ internal sealed class IndexSelect : Function
     {
         dim = x.Shape.Dim(dim, "index_select");
         Check.Index1D(index, "index_select");
+        Check.SameDevice(x, index, "index_select");
         var y = x.Backend.IndexSelect(x, dim, index);
         if (!Autograd.Needed(x)) return y;
         var fn = new IndexSelect { _x = x.Shape, _dim = dim };

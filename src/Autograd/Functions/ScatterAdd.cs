@@ -12,6 +12,7 @@ internal sealed class ScatterAdd : Function
         dim = x.Shape.Dim(dim, "scatter_add");
         Check.IntIndex(index, "scatter_add");
         Check.SameDevice(x, src, "scatter_add");
+        Check.SameDevice(x, index, "scatter_add");
         var y = Tensor.Create(x.Backend.Allocate(DType.Float32, x.Numel, false), Layout.Contiguous(x.Shape));
         x.Backend.Copy(x, y);
         y.Backend.ScatterAdd(y, dim, index, src);

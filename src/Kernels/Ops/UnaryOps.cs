@@ -114,14 +114,26 @@ public readonly struct SigmoidOp : IUnaryOp
     public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
 }
 
-/// <summary>tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits at +-inf, no inf/inf.</summary>
+/// <summary>
+/// tanh. Vector path: for |x| &gt;= 0.625, sign(x) (1 - 2 / (exp(2|x|) + 1)) (exact limits at +-inf, no inf/inf);
+/// below, Cephes' tanhf odd polynomial x + x^3 P(x^2), because 1 - 2/(e+1) cancels catastrophically near 0
+/// (it returned 1.19e-7 for tanh(1e-7)).
+/// </summary>
 public readonly struct TanhOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Tanh(x);
     public Vector256<float> Invoke(Vector256<float> x)
     {
-        var e = Vector256.Exp(x + x);
-        return Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One);
+        var ax = Vector256.Abs(x);
+        var e = Vector256.Exp(ax + ax);
+        var large = (Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One)) | (x & Vector256.Create(-0f));
+        var z = x * x;
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), z, Vector256.Create(2.06390887954e-2f));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(-5.37397155531e-2f));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(1.33314422036e-1f));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(-3.33332819422e-1f));
+        var small = Vector256.FusedMultiplyAdd(p * z, x, x);
+        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.625f)), small, large);
     }
 }
 
