@@ -42,9 +42,9 @@ public static unsafe class Sgemm
         {
             int nc = Math.Min(NC, N - jc), ncR = RoundUp(nc, NR), panels = ncR / NR;
             var bBuf = Buffer(ref t_bPack, (long)K * ncR);
-            fixed (float* bp = bBuf)
+            fixed (float* bp0 = bBuf)
             {
-                float* bj = b + (long)jc * csB; float* bpp = bp;
+                float* bj = b + (long)jc * csB; float* bpp = Align64(bp0);
                 // Pack B: block pc holds panels [panel][k][NR] at bp + pc*ncR.
                 int nPackTasks = threads > 1 ? Math.Min(panels, threads * 4) : 1;
                 if (nPackTasks > 1)
@@ -86,8 +86,9 @@ public static unsafe class Sgemm
         int p0 = panels * s / nSplit, p1 = panels * (s + 1) / nSplit;
         if (p0 >= p1) return;
         var aBuf = Buffer(ref t_aPack, (long)MCMax * KC);
-        fixed (float* ap = aBuf)
+        fixed (float* ap0 = aBuf)
         {
+            float* ap = Align64(ap0);
             for (int pc = 0; pc < K; pc += KC)
             {
                 int kc = Math.Min(KC, K - pc);
@@ -105,6 +106,10 @@ public static unsafe class Sgemm
         }
     }
 
+    /// <summary>The first 64-byte (cache line) boundary at or after p: packed panels are read with 32-byte loads that must not straddle lines.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 
@@ -112,7 +117,7 @@ public static unsafe class Sgemm
     private static float[] Buffer(ref float[]? cache, long n)
     {
         if (cache == null || cache.Length < n)
-            cache = GC.AllocateUninitializedArray<float>((int)Math.Max(n, 1024), pinned: true);
+            cache = GC.AllocateUninitializedArray<float>((int)Math.Max(n, 1024) + 16, pinned: true); // + 16: room to align
         return cache;
     }
 }
