@@ -8,7 +8,7 @@ namespace Engine.Kernels.Gemm;
 // Loops, outer to inner:
 //   jc over N in NC columns   - the packed B block (K x NC) lives in L3
 //   (pack all of B for this jc, panels of NR columns, split over the cores)
-//   ic over M in mc rows      - one task per (ic, column range); the cores split the tasks
+//   ic over M in mc rows      - one task per (ic, column range); the cores take tasks dynamically
 //     pc over K in KC         - pack the mc x KC block of A (L2: 144 x 256 x 4 B = 144 KiB of 512 KiB)
 //       jr over NR panels     - the KC x NR panel of B stays in L1 (16 KiB of 32 KiB)
 //         ir over MR panels   - micro-kernel: 6 x 16 tile in registers
@@ -19,6 +19,8 @@ public static unsafe class Sgemm
 
     /// <summary>Below this many multiply-adds the work stays on the calling thread.</summary>
     public const long ParallelThreshold = 1L << 17;
+
+    private const int TasksPerThread = 4, MinPanelsPerTask = 4;
 
     [ThreadStatic] private static float[]? t_aPack;
     [ThreadStatic] private static float[]? t_bPack;
@@ -34,10 +36,10 @@ public static unsafe class Sgemm
             return;
         }
         int threads = parallel && (long)M * N * K >= ParallelThreshold ? Par.Threads : 1;
-        // mc: at most MCMax, and a number of row blocks that the threads divide evenly.
-        int rounds = (M + threads * MCMax - 1) / (threads * MCMax);
-        int mc = RoundUp((M + threads * rounds - 1) / (threads * rounds), MR);
-        int icBlocks = (M + mc - 1) / mc;
+        // Row blocks of at most MCMax rows, as even as MR allows.
+        int icBlocks = (M + MCMax - 1) / MCMax;
+        int mc = RoundUp((M + icBlocks - 1) / icBlocks, MR);
+        icBlocks = (M + mc - 1) / mc;
         for (int jc = 0; jc < N; jc += NC)
         {
             int nc = Math.Min(NC, N - jc), ncR = RoundUp(nc, NR), panels = ncR / NR;
@@ -51,8 +53,11 @@ public static unsafe class Sgemm
                     Parallel.For(0, nPackTasks, t => PackBRange(bj, rsB, csB, K, nc, bpp, panels * t / nPackTasks, panels * (t + 1) / nPackTasks));
                 else PackBRange(bj, rsB, csB, K, nc, bpp, 0, panels);
 
-                // Split columns too when there are fewer row blocks than threads.
-                int nSplit = icBlocks >= threads ? 1 : Math.Min(panels, (threads + icBlocks - 1) / icBlocks);
+                // About TasksPerThread tasks per core (columns split too when rows are few, down to MinPanelsPerTask
+                // panels a task): Parallel.For hands them out dynamically, so a core that the OS takes away for a while
+                // (a shared machine) does not hold up the others.
+                int want = threads * TasksPerThread;
+                int nSplit = icBlocks >= want ? 1 : Math.Max(1, Math.Min(panels / MinPanelsPerTask, (want + icBlocks - 1) / icBlocks));
                 int tasks = icBlocks * nSplit;
                 float* cj = c + jc;
                 if (threads > 1 && tasks > 1)
