@@ -3,14 +3,74 @@ namespace Engine.Kernels.Cpu;
 // Direct convolution, the naive reference. Shape letters: N batch, C in-channels, K out-channels,
 // H W input, R S kernel, P Q output, G groups (Cg = C/G, Kg = K/G channels per group).
 //   y[n,k,p,q] = b[k] + sum_{c<Cg,r,s} x[n, g*Cg+c, p*sh-ph+r*dh, q*sw-pw+s*dw] * w[k,c,r,s],  g = k / Kg
-// The fast kernels (packed GEMM / depthwise SIMD) replace these per shape and are tested against them.
+// CpuBackend runs the fast kernels (src/Kernels/Conv: im2col + packed GEMM, direct depthwise); ConvNaive stays as their reference.
 public sealed partial class CpuBackend
 {
-    public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs a) => ConvNaive.Forward(this, x, w, bias, a);
-    public Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs a) => ConvNaive.BackwardInput(this, dy, w, xShape, a);
-    public Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs a) => ConvNaive.BackwardWeight(this, dy, x, wShape, a);
+    /// <summary>Which kernel runs a convolution: the direct depthwise kernel when each group has one input channel, else im2col + packed GEMM.</summary>
+    internal enum ConvAlgo { Gemm, Depthwise }
+
+    internal static ConvAlgo ChooseConv(Shape w, Conv2dArgs a) => w[1] == 1 && a.Groups > 1 ? ConvAlgo.Depthwise : ConvAlgo.Gemm;
+
+    /// <summary>The fast kernels index without bounds checks: refuse geometry whose dilated kernel does not fit the padded input.</summary>
+    private static void CheckFits(Shape x, Shape w, Conv2dArgs a, string op)
+    {
+        if (x[2] + 2 * a.PadH < a.DilationH * (w[2] - 1) + 1 || x[3] + 2 * a.PadW < a.DilationW * (w[3] - 1) + 1)
+            throw new ShapeException($"{op}: kernel {w} with {a} does not fit input {x} even with padding: no output position");
+    }
+
+    public unsafe Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs a)
+    {
+        CheckFits(x.Shape, w.Shape, a, "conv2d");
+        var xc = ContiguousF32(x, "conv2d"); var wc = ContiguousF32(w, "conv2d");
+        var bc = bias == null ? null : ContiguousF32(bias, "conv2d");
+        var y = New(Shape.Wrap([x.Shape[0], w.Shape[0], a.OutH(x.Shape[2], w.Shape[2]), a.OutW(x.Shape[3], w.Shape[3])]));
+        fixed (float* xs = F(xc), ws = F(wc), bs = bc == null ? null : F(bc), ys = F(y))
+        {
+            float* bp = bc == null ? null : bs + bc.Layout.Offset;
+            if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
+                Conv.Depthwise.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, x.Shape, w.Shape, a);
+            else
+                Conv.ConvGemm.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, x.Shape, w.Shape, a);
+        }
+        DisposeIfTemp(xc, x); DisposeIfTemp(wc, w);
+        if (bc != null) DisposeIfTemp(bc, bias!);
+        return y;
+    }
+
+    public unsafe Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs a)
+    {
+        CheckFits(xShape, w.Shape, a, "conv2d backward");
+        var dyc = ContiguousF32(dy, "conv2d backward"); var wc = ContiguousF32(w, "conv2d backward");
+        var dx = New(xShape);
+        fixed (float* ds = F(dyc), ws = F(wc), xs = F(dx))
+        {
+            if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
+                Conv.Depthwise.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, xShape, w.Shape, a);
+            else
+                Conv.ConvGemm.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, xShape, w.Shape, a);
+        }
+        DisposeIfTemp(dyc, dy); DisposeIfTemp(wc, w);
+        return dx;
+    }
+
+    public unsafe Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs a)
+    {
+        CheckFits(x.Shape, wShape, a, "conv2d backward");
+        var dyc = ContiguousF32(dy, "conv2d backward"); var xc = ContiguousF32(x, "conv2d backward");
+        var dw = New(wShape);
+        fixed (float* ds = F(dyc), xs = F(xc), ws = F(dw))
+        {
+            if (ChooseConv(wShape, a) == ConvAlgo.Depthwise)
+                Conv.Depthwise.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, x.Shape, wShape, a);
+            else
+                Conv.ConvGemm.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, x.Shape, wShape, a);
+        }
+        DisposeIfTemp(dyc, dy); DisposeIfTemp(xc, x);
+        return dw;
+    }
 }
 
+/// <summary>The direct seven-loop convolution: slow, obviously right, and the reference the fast kernels are tested against.</summary>
 internal static class ConvNaive
 {
     public static Tensor Forward(CpuBackend be, Tensor x, Tensor w, Tensor? bias, Conv2dArgs a)

@@ -1,15 +1,38 @@
 namespace Engine.Kernels.Cpu;
 
 // Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
+// The 2x2 stride-2 window without padding (nearly every CNN) runs the SIMD kernels of Pool/Pool2x2.cs;
+// every other geometry runs the generic loops below, which are also the reference for the fast path.
 public sealed partial class CpuBackend
 {
-    public Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
+    public unsafe Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
     {
         var xc = ContiguousF32(x, "max_pool2d");
         int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
         var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
         var idx = New(y.Shape, dtype: DType.Int32);
         float[] xs = F(xc), ys = F(y); int[] ids = I(idx); int xo = xc.Layout.Offset;
+        if (Pool.Pool2x2.Applies(a))
+        {
+            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            {
+                fixed (float* xp = xs, yp = ys) fixed (int* ip = ids)
+                    for (int pl = p0; pl < p1; pl++)
+                        Pool.Pool2x2.MaxPlane(xp + xo + (long)pl * H * W, H, W, yp + (long)pl * P * Q, ip + (long)pl * P * Q);
+            });
+            DisposeIfTemp(xc, x);
+            indices = idx;
+            return y;
+        }
+        MaxPoolGeneric(xs, xo, ys, ids, planes, H, W, P, Q, a);
+        DisposeIfTemp(xc, x);
+        indices = idx;
+        return y;
+    }
+
+    /// <summary>Any window, stride and padding: the reference for <see cref="Pool.Pool2x2.MaxPlane"/>.</summary>
+    internal static void MaxPoolGeneric(float[] xs, int xo, float[] ys, int[] ids, int planes, int H, int W, int P, int Q, Pool2dArgs a)
+    {
         Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
@@ -33,9 +56,6 @@ public sealed partial class CpuBackend
                         ys[o] = best; ids[o] = bi;
                     }
         });
-        DisposeIfTemp(xc, x);
-        indices = idx;
-        return y;
     }
 
     public Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape)
@@ -58,12 +78,23 @@ public sealed partial class CpuBackend
         return dx;
     }
 
-    public Tensor AvgPool2d(Tensor x, Pool2dArgs a)
+    public unsafe Tensor AvgPool2d(Tensor x, Pool2dArgs a)
     {
         var xc = ContiguousF32(x, "avg_pool2d");
         int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
         var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
         float[] xs = F(xc), ys = F(y); int xo = xc.Layout.Offset;
+        if (Pool.Pool2x2.Applies(a))
+        {
+            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            {
+                fixed (float* xp = xs, yp = ys)
+                    for (int pl = p0; pl < p1; pl++)
+                        Pool.Pool2x2.AvgPlane(xp + xo + (long)pl * H * W, H, W, yp + (long)pl * P * Q);
+            });
+            DisposeIfTemp(xc, x);
+            return y;
+        }
         Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
@@ -89,12 +120,23 @@ public sealed partial class CpuBackend
         return y;
     }
 
-    public Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
+    public unsafe Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
     {
         var dyc = ContiguousF32(dy, "avg_pool2d backward");
         int planes = xShape[0] * xShape[1], H = xShape[2], W = xShape[3], P = dy.Shape[2], Q = dy.Shape[3];
         var dx = New(xShape, zero: true);
         float[] ds = F(dyc), xs = F(dx); int dof = dyc.Layout.Offset;
+        if (Pool.Pool2x2.Applies(a))
+        {
+            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            {
+                fixed (float* dp = ds, xp = xs)
+                    for (int pl = p0; pl < p1; pl++)
+                        Pool.Pool2x2.AvgBackwardPlane(dp + dof + (long)pl * P * Q, H, W, xp + (long)pl * H * W);
+            });
+            DisposeIfTemp(dyc, dy);
+            return dx;
+        }
         Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)

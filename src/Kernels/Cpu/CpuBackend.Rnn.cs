@@ -1,9 +1,16 @@
+using System.Runtime.Intrinsics;
+using Engine.Kernels.Ops;
+
 namespace Engine.Kernels.Cpu;
 
-// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H].
+// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H],
+// eight hidden units at a time (Vector256; sigmoid and tanh from the op structs), a scalar loop for the rest.
 public sealed partial class CpuBackend
 {
     private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
+    private static Vector256<float> Sig(Vector256<float> x) => new SigmoidOp().Invoke(x);
+    private static Vector256<float> Tanh(Vector256<float> x) => new TanhOp().Invoke(x);
+    private static Vector256<float> V(float[] a, int i) => Vector256.Create<float>(a.AsSpan(i, 8));
 
     public (Tensor h, Tensor c, Tensor act) LstmCell(Tensor gates, Tensor cPrev)
     {
@@ -15,7 +22,17 @@ public sealed partial class CpuBackend
         Par.For(B, (long)B * H * 8, (b0, b1) =>
         {
             for (int b = b0; b < b1; b++)
-                for (int j = 0; j < H; j++)
+            {
+                int j = 0;
+                for (; j <= H - 8; j += 8)
+                {
+                    int r = b * 4 * H;
+                    var i = Sig(V(g, go + r + j)); var f = Sig(V(g, go + r + H + j)); var gg = Tanh(V(g, go + r + 2 * H + j)); var o = Sig(V(g, go + r + 3 * H + j));
+                    var cn = f * V(cp, co + b * H + j) + i * gg;
+                    cn.CopyTo(cs, b * H + j); (o * Tanh(cn)).CopyTo(hs, b * H + j);
+                    i.CopyTo(a, r + j); f.CopyTo(a, r + H + j); gg.CopyTo(a, r + 2 * H + j); o.CopyTo(a, r + 3 * H + j);
+                }
+                for (; j < H; j++)
                 {
                     int r = b * 4 * H;
                     float i = Sig(g[go + r + j]), f = Sig(g[go + r + H + j]), gg = MathF.Tanh(g[go + r + 2 * H + j]), o = Sig(g[go + r + 3 * H + j]);
@@ -23,6 +40,7 @@ public sealed partial class CpuBackend
                     cs[b * H + j] = cn; hs[b * H + j] = o * MathF.Tanh(cn);
                     a[r + j] = i; a[r + H + j] = f; a[r + 2 * H + j] = gg; a[r + 3 * H + j] = o;
                 }
+            }
         });
         DisposeIfTemp(gc, gates); DisposeIfTemp(cc, cPrev);
         return (h, c, act);
@@ -39,8 +57,23 @@ public sealed partial class CpuBackend
         int dho = dhc.Layout.Offset, dco = dcc?.Layout.Offset ?? 0, ao = ac.Layout.Offset, cpo = cpc.Layout.Offset, co = cc.Layout.Offset;
         Par.For(B, (long)B * H * 8, (b0, b1) =>
         {
+            var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
-                for (int j = 0; j < H; j++)
+            {
+                int j = 0;
+                for (; j <= H - 8; j += 8)
+                {
+                    int r = b * 4 * H, s = b * H + j;
+                    var i = V(a, ao + r + j); var f = V(a, ao + r + H + j); var g = V(a, ao + r + 2 * H + j); var o = V(a, ao + r + 3 * H + j);
+                    var tc = Tanh(V(cs, co + s)); var d = V(dhs, dho + s);
+                    var dct = (dcs == null ? Vector256<float>.Zero : V(dcs, dco + s)) + d * o * (one - tc * tc);
+                    (dct * g * i * (one - i)).CopyTo(dgs, r + j);
+                    (dct * V(cp, cpo + s) * f * (one - f)).CopyTo(dgs, r + H + j);
+                    (dct * i * (one - g * g)).CopyTo(dgs, r + 2 * H + j);
+                    (d * tc * o * (one - o)).CopyTo(dgs, r + 3 * H + j);
+                    (dct * f).CopyTo(dcps, s);
+                }
+                for (; j < H; j++)
                 {
                     int r = b * 4 * H, s = b * H + j;
                     float i = a[ao + r + j], f = a[ao + r + H + j], g = a[ao + r + 2 * H + j], o = a[ao + r + 3 * H + j];
@@ -52,6 +85,7 @@ public sealed partial class CpuBackend
                     dgs[r + 3 * H + j] = d * tc * o * (1f - o);
                     dcps[s] = dct * f;
                 }
+            }
         });
         DisposeIfTemp(dhc, dh); if (dcc != null) DisposeIfTemp(dcc, dc!); DisposeIfTemp(ac, act); DisposeIfTemp(cpc, cPrev); DisposeIfTemp(cc, c);
         return (dg, dcp);
@@ -66,8 +100,20 @@ public sealed partial class CpuBackend
         float[] x = F(xc), hh = F(hc), p = F(pc), hs = F(h), a = F(act); int xo = xc.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
         Par.For(B, (long)B * H * 8, (b0, b1) =>
         {
+            var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
-                for (int j = 0; j < H; j++)
+            {
+                int j = 0;
+                for (; j <= H - 8; j += 8)
+                {
+                    int r = b * 3 * H;
+                    var rg = Sig(V(x, xo + r + j) + V(hh, ho + r + j));
+                    var z = Sig(V(x, xo + r + H + j) + V(hh, ho + r + H + j));
+                    var n = Tanh(V(x, xo + r + 2 * H + j) + rg * V(hh, ho + r + 2 * H + j));
+                    ((one - z) * n + z * V(p, po + b * H + j)).CopyTo(hs, b * H + j);
+                    rg.CopyTo(a, r + j); z.CopyTo(a, r + H + j); n.CopyTo(a, r + 2 * H + j);
+                }
+                for (; j < H; j++)
                 {
                     int r = b * 3 * H;
                     float rg = Sig(x[xo + r + j] + hh[ho + r + j]);
@@ -76,6 +122,7 @@ public sealed partial class CpuBackend
                     hs[b * H + j] = (1f - z) * n + z * p[po + b * H + j];
                     a[r + j] = rg; a[r + H + j] = z; a[r + 2 * H + j] = n;
                 }
+            }
         });
         DisposeIfTemp(xc, xg); DisposeIfTemp(hc, hg); DisposeIfTemp(pc, hPrev);
         return (h, act);
@@ -91,8 +138,22 @@ public sealed partial class CpuBackend
         int dof = dhc.Layout.Offset, ao = ac.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
         Par.For(B, (long)B * H * 8, (b0, b1) =>
         {
+            var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
-                for (int j = 0; j < H; j++)
+            {
+                int j = 0;
+                for (; j <= H - 8; j += 8)
+                {
+                    int r = b * 3 * H, s = b * H + j;
+                    var rg = V(a, ao + r + j); var z = V(a, ao + r + H + j); var n = V(a, ao + r + 2 * H + j); var g = V(d, dof + s);
+                    var dn = g * (one - z) * (one - n * n);
+                    var dz = g * (V(p, po + s) - n) * z * (one - z);
+                    var dr = dn * V(hh, ho + r + 2 * H + j) * rg * (one - rg);
+                    dr.CopyTo(dx, r + j); dz.CopyTo(dx, r + H + j); dn.CopyTo(dx, r + 2 * H + j);
+                    dr.CopyTo(dhh, r + j); dz.CopyTo(dhh, r + H + j); (dn * rg).CopyTo(dhh, r + 2 * H + j);
+                    (g * z).CopyTo(dp, s);
+                }
+                for (; j < H; j++)
                 {
                     int r = b * 3 * H, s = b * H + j;
                     float rg = a[ao + r + j], z = a[ao + r + H + j], n = a[ao + r + 2 * H + j], g = d[dof + s];
@@ -103,6 +164,7 @@ public sealed partial class CpuBackend
                     dhh[r + j] = dr; dhh[r + H + j] = dz; dhh[r + 2 * H + j] = dn * rg;
                     dp[s] = g * z;
                 }
+            }
         });
         DisposeIfTemp(dhc, dh); DisposeIfTemp(ac, act); DisposeIfTemp(hc, hg); DisposeIfTemp(pc, hPrev);
         return (dxg, dhg, dhp);

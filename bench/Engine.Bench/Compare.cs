@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// The engine's half of bench/compare.sh. Prints one JSON line per workload, <c>{"name": ..., "ms": ...}</c> (--json),
+/// or a table with GFLOP/s and the share of the 184 GFLOP/s peak. --only a,b runs a subset; --repeat n keeps the best
+/// of n medians (the machine is shared).
+/// </summary>
+public static class Compare
+{
+    public const double PeakGflops = 184;
+
+    public static int Run(string[] args)
+    {
+        bool json = args.Contains("--json");
+        var only = Option(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        int repeat = int.Parse(Option(args, "--repeat") ?? "1", CultureInfo.InvariantCulture);
+        var picked = Workloads.All.Where(w => only == null || only.Contains(w.Name)).ToList();
+        if (only != null && picked.Count != only.Length)
+        {
+            Console.Error.WriteLine($"compare: unknown workload in '{string.Join(',', only)}'; known: {string.Join(", ", Workloads.All.Select(w => w.Name))}");
+            return 2;
+        }
+        if (!json) Console.WriteLine($"{"workload",-36} {"ms",9} {"GFLOP/s",8} {"% peak",7}   (cores: {Environment.ProcessorCount})");
+        foreach (var w in picked)
+        {
+            var step = w.Make();
+            double ms = double.MaxValue;
+            for (int r = 0; r < repeat; r++) ms = Math.Min(ms, Timing.MedianMs(step));
+            double gflops = w.Flops / (ms * 1e6);
+            if (json) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"name\": \"{w.Name}\", \"ms\": {ms:F4}}}"));
+            else Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w.Name,-36} {ms,9:F3} {gflops,8:F1} {100 * gflops / PeakGflops,6:F1}%"));
+        }
+        return 0;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}

@@ -1,0 +1,77 @@
+namespace Engine.Bench;
+
+/// <summary>One timed workload: a name shared with bench/compare_torch.py, its float operations per call, and a factory
+/// that builds the inputs once and returns the step to time.</summary>
+internal sealed record Workload(string Name, double Flops, Func<Action> Make);
+
+// The workloads of DESIGN.md section 5, built from the autograd API (no layers or optimizers needed).
+// Every input that PyTorch's side marks requires_grad is marked here too, so both sides do the same backward.
+internal static class Workloads
+{
+    public static IReadOnlyList<Workload> All { get; } =
+    [
+        Matmul(256), Matmul(512), Matmul(1024),
+        new("linear_784x512_b128_fwdbwd", 3 * 2.0 * 128 * 784 * 512, Linear),
+        Conv("conv3x3_n32_c3_k32_32x32_fwdbwd", 32, 3, 32, 32, 1),
+        Conv("conv3x3_n32_c64_k64_16x16_fwdbwd", 32, 64, 64, 16, 1),
+        Conv("depthwise3x3_n32_c64_32x32_fwdbwd", 32, 64, 64, 32, 64),
+        new("lstm_s32_b32_i128_h256_fwdbwd", 3 * 2.0 * 32 * 32 * 4 * 256 * (128 + 256), Lstm),
+        new("smallcnn_b64_adam_step", SmallCnn.Flops(64), () => new SmallCnn(64).Step),
+    ];
+
+    private static Tensor Param(params int[] shape) => (Tensor.Randn(shape) * 0.05f).RequiresGrad_();
+
+    private static Workload Matmul(int n) => new($"matmul_{n}", 2.0 * n * n * n, () =>
+    {
+        var a = Tensor.Randn(n, n); var b = Tensor.Randn(n, n);
+        return () => { using var _ = Tensor.Scope(); a.Matmul(b); };
+    });
+
+    // y = x W^T + b, loss = sum(y); x, W and b all take gradients.
+    private static Action Linear()
+    {
+        var x = Param(128, 784); var w = Param(512, 784); var b = Param(512);
+        return () =>
+        {
+            using var _ = Tensor.Scope();
+            x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();
+            (x.Matmul(w.T) + b).Sum().Backward();
+        };
+    }
+
+    // 3x3 convolution, padding 1, stride 1; groups = c for depthwise. loss = sum(y).
+    private static Workload Conv(string name, int n, int c, int k, int hw, int groups) =>
+        new(name, 3 * 2.0 * n * k * hw * hw * (c / groups) * 9, () =>
+        {
+            var x = Param(n, c, hw, hw); var w = Param(k, c / groups, 3, 3); var b = Param(k);
+            var args = new Conv2dArgs(PadH: 1, PadW: 1, Groups: groups);
+            return () =>
+            {
+                using var _ = Tensor.Scope();
+                x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();
+                x.Conv2d(w, b, args).Sum().Backward();
+            };
+        });
+
+    // One LSTM layer over seq 32, batch 32, input 128, hidden 256: the input projection of all steps in one GEMM,
+    // one GEMM per step for the recurrent projection (4 gates concatenated), the fused cell. loss = sum of all h.
+    private static Action Lstm()
+    {
+        const int S = 32, B = 32, I = 128, H = 256;
+        var x = Param(S, B, I); var wih = Param(4 * H, I); var whh = Param(4 * H, H); var bias = Param(4 * H);
+        return () =>
+        {
+            using var _ = Tensor.Scope();
+            x.ZeroGrad(); wih.ZeroGrad(); whh.ZeroGrad(); bias.ZeroGrad();
+            var xp = (x.Reshape(S * B, I).Matmul(wih.T) + bias).Reshape(S, B, 4 * H);
+            var h = Tensor.Zeros(B, H); var c = Tensor.Zeros(B, H);
+            var hs = new List<Tensor>(S);
+            for (int t = 0; t < S; t++)
+            {
+                (h, c) = Tensor.LstmCell(xp.Select(0, t) + h.Matmul(whh.T), c);
+                hs.Add(h);
+            }
+            Tensor.Stack(hs).Sum().Backward();
+        };
+    }
+}

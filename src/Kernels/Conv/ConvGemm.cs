@@ -1,0 +1,128 @@
+using Engine.Kernels.Cpu;
+using Engine.Kernels.Gemm;
+
+namespace Engine.Kernels.Conv;
+
+// Convolution as GEMM over im2col columns, one image at a time (the images are split over the cores,
+// each GEMM runs on one core: per-image GEMMs are too small to split, and there are many images).
+// Shape letters: N batch, C in-channels, K out-channels, G groups (Cg = C/G, Kg = K/G), H W input, R S kernel,
+// P Q output, L = Cg*R*S (the GEMM's inner size).
+//   forward      y[n, g]  = W_g[Kg, L] @ col(x[n, g])[L, PQ]            (+ b, preloaded into y)
+//   input grad   dcol     = W_g^T[L, Kg] @ dy[n, g][Kg, PQ];  dx[n, g] += col2im(dcol)
+//   weight grad  dW_g    += dy[n, g][Kg, PQ] @ col(x[n, g])^T[PQ, L]     (one partial dW per core, summed)
+// A 1x1 kernel with stride 1 and no padding needs no columns: x[n, g] itself is the [C, HW] matrix.
+internal static unsafe class ConvGemm
+{
+    private readonly record struct Geo(int N, int C, int H, int W, int K, int Cg, int Kg, int R, int S, int P, int Q, int G)
+    {
+        public int L => Cg * R * S;
+        public int PQ => P * Q;
+    }
+
+    private static Geo Of(Shape x, Shape w, Conv2dArgs a)
+    {
+        int R = w[2], S = w[3];
+        return new(x[0], x[1], x[2], x[3], w[0], w[1], w[0] / a.Groups, R, S, a.OutH(x[2], R), a.OutW(x[3], S), a.Groups);
+    }
+
+    private static bool NoColumns(in Geo g, in Conv2dArgs a) =>
+        g.R == 1 && g.S == 1 && a.StrideH == 1 && a.StrideW == 1 && a.PadH == 0 && a.PadW == 0;
+
+    /// <summary>y[N,K,P,Q] from contiguous x, w and optional bias (pointers at element 0).</summary>
+    public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        bool direct = NoColumns(g, a);
+        nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
+        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, (n0, n1) =>
+        {
+            float* col = null;
+            var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
+            fixed (float* cb = buf)
+            {
+                col = cb;
+                for (int n = n0; n < n1; n++)
+                {
+                    float* yn = (float*)yp + (long)n * g.K * g.PQ;
+                    if (bp != 0)
+                        for (int k = 0; k < g.K; k++) new Span<float>(yn + (long)k * g.PQ, g.PQ).Fill(((float*)bp)[k]);
+                    for (int gi = 0; gi < g.G; gi++)
+                    {
+                        float* xg = (float*)xp + ((long)n * g.C + gi * g.Cg) * g.H * g.W;
+                        float* src = xg;
+                        if (!direct) { Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col); src = col; }
+                        Sgemm.Run(g.Kg, g.PQ, g.L, (float*)wp + (long)gi * g.Kg * g.L, g.L, 1, src, g.PQ, 1,
+                            yn + (long)gi * g.Kg * g.PQ, g.PQ, accumulate: bp != 0, parallel: false);
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dx[N,C,H,W] (overwritten) from contiguous dy and w.</summary>
+    public static void BackwardInput(float* dy, float* w, float* dx, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        bool direct = NoColumns(g, a);
+        nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
+        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, (n0, n1) =>
+        {
+            var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
+            fixed (float* col = buf)
+                for (int n = n0; n < n1; n++)
+                {
+                    float* dxn = (float*)dxp + (long)n * g.C * g.H * g.W;
+                    if (!direct) new Span<float>(dxn, g.C * g.H * g.W).Clear();
+                    for (int gi = 0; gi < g.G; gi++)
+                    {
+                        float* dyg = (float*)dyp + ((long)n * g.K + gi * g.Kg) * g.PQ;
+                        float* dxg = dxn + (long)gi * g.Cg * g.H * g.W;
+                        // W_g^T: element (l, k) of the transpose sits at w[k*L + l].
+                        float* target = direct ? dxg : col;
+                        Sgemm.Run(g.L, g.PQ, g.Kg, (float*)wp + (long)gi * g.Kg * g.L, 1, g.L, dyg, g.PQ, 1, target, g.PQ, false, parallel: false);
+                        if (!direct) Im2Col.Unpack(col, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, dxg);
+                    }
+                }
+        });
+    }
+
+    /// <summary>dw[K,Cg,R,S] (overwritten) from contiguous dy and x.</summary>
+    public static void BackwardWeight(float* dy, float* x, float* dw, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        bool direct = NoColumns(g, a);
+        int wlen = g.K * g.L;
+        long work = (long)g.N * g.K * g.PQ * g.L;
+        int chunks = work < Par.MinParallelElements ? 1 : Math.Min(g.N, Par.Threads);
+        // One partial dW per chunk of images; chunk 0 writes straight into dw.
+        var partial = new float[chunks > 1 ? (chunks - 1) * wlen : 0];
+        nint dyp = (nint)dy, xp = (nint)x, dwp = (nint)dw;
+        void Chunk(int ci)
+        {
+            int n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
+            var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
+            fixed (float* col = buf, part = partial)
+            {
+                float* acc = ci == 0 ? (float*)dwp : part + (long)(ci - 1) * wlen;
+                for (int n = n0; n < n1; n++)
+                    for (int gi = 0; gi < g.G; gi++)
+                    {
+                        float* xg = (float*)xp + ((long)n * g.C + gi * g.Cg) * g.H * g.W;
+                        float* src = xg;
+                        if (!direct) { Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col); src = col; }
+                        // col^T: element (pq, l) sits at col[l*PQ + pq].
+                        Sgemm.Run(g.Kg, g.L, g.PQ, (float*)dyp + ((long)n * g.K + gi * g.Kg) * g.PQ, g.PQ, 1, src, 1, g.PQ,
+                            acc + (long)gi * g.Kg * g.L, g.L, accumulate: n > n0, parallel: false);
+                    }
+                if (n1 == n0) new Span<float>(acc, wlen).Clear();
+            }
+        }
+        if (chunks == 1) Chunk(0);
+        else Parallel.For(0, chunks, Chunk);
+        if (chunks > 1)
+        {
+            var d = new Span<float>((float*)dwp, wlen);
+            for (int c = 1; c < chunks; c++) System.Numerics.Tensors.TensorPrimitives.Add(d, partial.AsSpan((c - 1) * wlen, wlen), d);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Runtime.Intrinsics;
+using Engine.Kernels.Cpu;
+
+namespace Engine.Kernels.Conv;
+
+// Depthwise convolution (one input channel per group, Cg = 1): a direct SIMD kernel, since each output plane is a
+// small stencil over one input plane and im2col would only add memory traffic to a memory-bound op.
+// Shape letters: N batch, C in-channels, K out-channels (K = C*M, output k reads input channel c = k / M),
+// H W input, R S kernel, P Q output. Each input plane is first copied into a zero-padded plane xp of
+// (H + 2ph) x (W + 2pw), so the inner loops have no bounds checks:
+//   y[n,k,p,q]  = b[k] + sum_{r,s} w[k,r,s] * xp[n,c, p*sh + r*dh, q*sw + s*dw]     (vectorized along q when sw = 1)
+//   dw[k,r,s]   = sum_{n,p,q} dy[n,k,p,q] * xp[n,c, p*sh + r*dh, q*sw + s*dw]
+//   dxp[n,c, p*sh + r*dh, q*sw + s*dw] += w[k,r,s] * dy[n,k,p,q];  dx = the interior of dxp
+internal static unsafe class Depthwise
+{
+    private readonly record struct Geo(int N, int C, int H, int W, int K, int M, int R, int S, int P, int Q, int Hp, int Wp);
+
+    private static Geo Of(Shape x, Shape w, in Conv2dArgs a) =>
+        new(x[0], x[1], x[2], x[3], w[0], w[0] / x[1], w[2], w[3], a.OutH(x[2], w[2]), a.OutW(x[3], w[3]), x[2] + 2 * a.PadH, x[3] + 2 * a.PadW);
+
+    /// <summary>Copies plane x[H,W] into the interior of the zeroed padded plane xp[Hp,Wp].</summary>
+    private static void Pad(float* x, in Geo g, in Conv2dArgs a, float* xp)
+    {
+        new Span<float>(xp, g.Hp * g.Wp).Clear();
+        for (int h = 0; h < g.H; h++)
+            new ReadOnlySpan<float>(x + h * g.W, g.W).CopyTo(new Span<float>(xp + (h + a.PadH) * g.Wp + a.PadW, g.W));
+    }
+
+    public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
+        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (t0, t1) =>
+        {
+            fixed (float* xp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
+                for (int t = t0; t < t1; t++)
+                {
+                    int n = t / g.C, c = t % g.C;
+                    Pad((float*)xP + (long)t * g.H * g.W, g, a, xp);
+                    for (int m = 0; m < g.M; m++)
+                    {
+                        int k = c * g.M + m;
+                        float b = bP == 0 ? 0f : ((float*)bP)[k];
+                        PlaneForward(xp, (float*)wP + (long)k * g.R * g.S, b, (float*)yP + ((long)n * g.K + k) * g.P * g.Q, g, a);
+                    }
+                }
+        });
+    }
+
+    private static void PlaneForward(float* xp, float* w, float b, float* y, in Geo g, in Conv2dArgs a)
+    {
+        int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
+        for (int p = 0; p < g.P; p++, y += Q)
+        {
+            float* row = xp + p * a.StrideH * Wp;
+            int q = 0;
+            if (a.StrideW == 1)
+                for (; q <= Q - 8; q += 8)
+                {
+                    var acc = Vector256.Create(b);
+                    for (int r = 0; r < R; r++)
+                    {
+                        float* xr = row + r * a.DilationH * Wp + q; float* wr = w + r * S;
+                        for (int s = 0; s < S; s++)
+                            acc = Vector256.FusedMultiplyAdd(Vector256.Load(xr + s * a.DilationW), Vector256.Create(wr[s]), acc);
+                    }
+                    acc.Store(y + q);
+                }
+            for (; q < Q; q++)
+            {
+                float acc = b;
+                for (int r = 0; r < R; r++)
+                {
+                    float* xr = row + r * a.DilationH * Wp + q * a.StrideW; float* wr = w + r * S;
+                    for (int s = 0; s < S; s++) acc += xr[s * a.DilationW] * wr[s];
+                }
+                y[q] = acc;
+            }
+        }
+    }
+
+    /// <summary>dx[N,C,H,W] (overwritten) from dy and w.</summary>
+    public static void BackwardInput(float* dy, float* w, float* dx, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        nint dyP = (nint)dy, wP = (nint)w, dxP = (nint)dx;
+        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (t0, t1) =>
+        {
+            fixed (float* dxp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
+                for (int t = t0; t < t1; t++)
+                {
+                    int n = t / g.C, c = t % g.C;
+                    new Span<float>(dxp, g.Hp * g.Wp).Clear();
+                    for (int m = 0; m < g.M; m++)
+                    {
+                        int k = c * g.M + m;
+                        PlaneBackwardInput((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, (float*)wP + (long)k * g.R * g.S, dxp, g, a);
+                    }
+                    float* dxn = (float*)dxP + (long)t * g.H * g.W;
+                    for (int h = 0; h < g.H; h++)
+                        new ReadOnlySpan<float>(dxp + (h + a.PadH) * g.Wp + a.PadW, g.W).CopyTo(new Span<float>(dxn + h * g.W, g.W));
+                }
+        });
+    }
+
+    private static void PlaneBackwardInput(float* dy, float* w, float* dxp, in Geo g, in Conv2dArgs a)
+    {
+        int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
+        for (int p = 0; p < g.P; p++, dy += Q)
+        {
+            float* row = dxp + p * a.StrideH * Wp;
+            for (int r = 0; r < R; r++)
+            {
+                float* dr = row + r * a.DilationH * Wp; float* wr = w + r * S;
+                for (int s = 0; s < S; s++)
+                {
+                    float* d = dr + s * a.DilationW; float ws = wr[s];
+                    int q = 0;
+                    if (a.StrideW == 1)
+                    {
+                        var wv = Vector256.Create(ws);
+                        for (; q <= Q - 8; q += 8)
+                            Vector256.FusedMultiplyAdd(Vector256.Load(dy + q), wv, Vector256.Load(d + q)).Store(d + q);
+                    }
+                    for (; q < Q; q++) d[q * a.StrideW] += ws * dy[q];
+                }
+            }
+        }
+    }
+
+    /// <summary>dw[K,1,R,S] (overwritten) from dy and x; output channels split over the cores.</summary>
+    public static void BackwardWeight(float* dy, float* x, float* dw, Shape xs, Shape ws, Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        nint dyP = (nint)dy, xP = (nint)x, dwP = (nint)dw;
+        Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (c0, c1) =>
+        {
+            int RS = g.R * g.S;
+            Span<double> acc = stackalloc double[RS];
+            fixed (float* xp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
+                for (int c = c0; c < c1; c++)
+                    for (int m = 0; m < g.M; m++)
+                    {
+                        int k = c * g.M + m;
+                        acc.Clear();
+                        for (int n = 0; n < g.N; n++)
+                        {
+                            // The padded plane is rebuilt per m; M is 1 in practice.
+                            Pad((float*)xP + ((long)n * g.C + c) * g.H * g.W, g, a, xp);
+                            PlaneBackwardWeight((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, xp, acc, g, a);
+                        }
+                        for (int i = 0; i < RS; i++) ((float*)dwP)[(long)k * RS + i] = (float)acc[i];
+                    }
+        });
+    }
+
+    /// <summary>acc[r*S + s] += sum_{p,q} dy[p,q] * xp[p*sh + r*dh, q*sw + s*dw] for one plane (float vectors per row, summed in double per plane).</summary>
+    private static void PlaneBackwardWeight(float* dy, float* xp, Span<double> acc, in Geo g, in Conv2dArgs a)
+    {
+        int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
+        for (int r = 0; r < R; r++)
+            for (int s = 0; s < S; s++)
+            {
+                var v = Vector256<float>.Zero; float t = 0f;
+                float* d = dy;
+                for (int p = 0; p < g.P; p++, d += Q)
+                {
+                    float* xr = xp + (p * a.StrideH + r * a.DilationH) * Wp + s * a.DilationW;
+                    int q = 0;
+                    if (a.StrideW == 1)
+                        for (; q <= Q - 8; q += 8) v = Vector256.FusedMultiplyAdd(Vector256.Load(d + q), Vector256.Load(xr + q), v);
+                    for (; q < Q; q++) t += d[q] * xr[q * a.StrideW];
+                }
+                acc[r * S + s] += Vector256.Sum(v) + t;
+            }
+    }
+}

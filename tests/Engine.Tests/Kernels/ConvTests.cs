@@ -1,0 +1,102 @@
+using Engine.Kernels.Cpu;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace Engine.Tests.Kernels;
+
+// The CPU backend's conv kernels (im2col + packed GEMM, direct depthwise) against ConvNaive,
+// forward and both backward passes, on random geometries.
+public class ConvTests
+{
+    public sealed record Case(int N, int G, int Cg, int Kg, int H, int W, int R, int S, int Sh, int Sw, int Ph, int Pw, int Dh, int Dw, bool Bias)
+    {
+        public Conv2dArgs Args => new(Sh, Sw, Ph, Pw, Dh, Dw, G);
+        public int C => G * Cg;
+        public int K => G * Kg;
+        // The dilated kernel must fit in the padded input (PyTorch's rule; C#'s truncating division would say 1 output).
+        public bool Valid => H + 2 * Ph >= Dh * (R - 1) + 1 && W + 2 * Pw >= Dw * (S - 1) + 1;
+        public override string ToString() => $"x[{N},{C},{H},{W}] w[{K},{Cg},{R},{S}] stride {Sh}x{Sw} pad {Ph}x{Pw} dil {Dh}x{Dw} groups {G} bias {Bias}";
+    }
+
+    private static readonly Gen<Case> General =
+        (from n in Gen.Choose(1, 3)
+         from g in Gen.Choose(1, 3)
+         from cg in Gen.Choose(1, 4)
+         from kg in Gen.Choose(1, 4)
+         from h in Gen.Choose(1, 12)
+         from w in Gen.Choose(1, 12)
+         from r in Gen.Choose(1, 3)
+         from s in Gen.Choose(1, 3)
+         from sh in Gen.Choose(1, 3)
+         from sw in Gen.Choose(1, 3)
+         from ph in Gen.Choose(0, 2)
+         from pw in Gen.Choose(0, 2)
+         from dh in Gen.Choose(1, 2)
+         from dw in Gen.Choose(1, 2)
+         from bias in Gen.Elements(true, false)
+         select new Case(n, g, cg, kg, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
+
+    // One input channel per group (the depthwise kernel), wide enough for the 8-lane paths; channel multiplier 1 or 2.
+    private static readonly Gen<Case> DepthwiseCases =
+        (from n in Gen.Choose(1, 2)
+         from c in Gen.Choose(2, 5)
+         from m in Gen.Choose(1, 2)
+         from h in Gen.Choose(1, 20)
+         from w in Gen.Choose(1, 20)
+         from r in Gen.Choose(1, 5)
+         from s in Gen.Choose(1, 5)
+         from sh in Gen.Choose(1, 2)
+         from sw in Gen.Choose(1, 2)
+         from ph in Gen.Choose(0, 2)
+         from pw in Gen.Choose(0, 2)
+         from dh in Gen.Choose(1, 2)
+         from dw in Gen.Choose(1, 2)
+         from bias in Gen.Elements(true, false)
+         select new Case(n, c, 1, m, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
+
+    internal static void CheckAgainstNaive(Case k, int seed)
+    {
+        var be = CpuBackend.Instance;
+        var x = Tensor.FromArray(KernelAssert.Random(k.N * k.C * k.H * k.W, seed), k.N, k.C, k.H, k.W);
+        var w = Tensor.FromArray(KernelAssert.Random(k.K * k.Cg * k.R * k.S, seed + 1), k.K, k.Cg, k.R, k.S);
+        var b = k.Bias ? Tensor.FromArray(KernelAssert.Random(k.K, seed + 2), k.K) : null;
+        var a = k.Args;
+        float tol = 1e-5f * MathF.Sqrt(k.Cg * k.R * k.S * k.N * 9 + 1);
+        var want = ConvNaive.Forward(be, x, w, b, a).ToArray();
+        var y = be.Conv2d(x, w, b, a);
+        KernelAssert.Close(want, y.ToArray(), tol, $"forward {k}");
+        var dy = Tensor.FromArray(KernelAssert.Random(y.Numel, seed + 3), y.Shape.ToArray());
+        KernelAssert.Close(ConvNaive.BackwardInput(be, dy, w, x.Shape, a).ToArray(), be.Conv2dBackwardInput(dy, w, x.Shape, a).ToArray(), tol, $"input grad {k}");
+        KernelAssert.Close(ConvNaive.BackwardWeight(be, dy, x, w.Shape, a).ToArray(), be.Conv2dBackwardWeight(dy, x, w.Shape, a).ToArray(), tol, $"weight grad {k}");
+    }
+
+    [Property(MaxTest = 150)]
+    public Property GemmPathMatchesNaive() => Prop.ForAll(General.ToArbitrary(), k => CheckAgainstNaive(k, k.GetHashCode()));
+
+    [Property(MaxTest = 150)]
+    public Property DepthwiseMatchesNaive() => Prop.ForAll(DepthwiseCases.ToArbitrary(), k =>
+    {
+        Assert.Equal(CpuBackend.ConvAlgo.Depthwise, CpuBackend.ChooseConv(Shape.Wrap([k.K, 1, k.R, k.S]), k.Args));
+        CheckAgainstNaive(k, k.GetHashCode());
+    });
+
+    [Theory]
+    [InlineData(4, 1, 3, 16, 20, 20, 3, 1, 1, false)]  // first layer of a CNN: few channels, image-parallel
+    [InlineData(3, 1, 24, 20, 9, 9, 3, 1, 1, true)]    // L = 216: one KC block
+    [InlineData(2, 1, 32, 8, 6, 6, 3, 1, 1, true)]     // L = 288: two KC blocks
+    [InlineData(2, 2, 8, 6, 7, 5, 1, 1, 0, true)]      // 1x1 stride 1: GEMM straight on x, two groups
+    [InlineData(2, 1, 5, 7, 9, 9, 1, 2, 0, false)]     // 1x1 stride 2: columns again
+    [InlineData(2, 8, 1, 1, 33, 17, 3, 1, 1, true)]    // depthwise, wide rows
+    public void FixedShapesMatchNaive(int n, int g, int cg, int kg, int h, int w, int r, int stride, int pad, bool bias) =>
+        CheckAgainstNaive(new Case(n, g, cg, kg, h, w, r, r, stride, stride, pad, pad, 1, 1, bias), n * 100 + cg);
+
+    [Fact]
+    public void KernelLargerThanPaddedInputIsRefused()
+    {
+        // 6 + 0 < 2*(4-1)+1: no output position exists; the kernels must not read past the plane.
+        var x = Tensor.Zeros(1, 2, 6, 6); var w = Tensor.Zeros(2, 1, 4, 4);
+        var ex = Assert.Throws<ShapeException>(() => CpuBackend.Instance.Conv2d(x, w, null, new Conv2dArgs(DilationW: 2, Groups: 2)));
+        Assert.Contains("[2,1,4,4]", ex.Message);
+    }
+}
