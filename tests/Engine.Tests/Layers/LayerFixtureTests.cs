@@ -6,6 +6,7 @@ namespace Engine.Tests.Layers;
 /// Every layer against PyTorch 1.13 (fixtures/layers/layers.json): the same state dict and input,
 /// then output, d(sum(output * gy))/d(input), the parameter gradients and the buffers after the step.
 /// </summary>
+[Collection(SerialGenerator.Name)]
 public class LayerFixtureTests
 {
     public static IEnumerable<object[]> Cases => Fixtures.CaseNames("layers.json");
