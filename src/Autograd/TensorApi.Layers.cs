@@ -25,3 +25,15 @@ public static partial class TensorApi
             Functions.BinaryCrossEntropyWithLogits.Forward(x, target, posWeight);
     }
 }
+
+public static partial class TensorApi
+{
+    extension(Tensor x)
+    {
+        /// <summary>
+        /// Standardizes x over dims: xhat = (x - mean) / sqrt(var + eps) with the biased variance, in one autograd
+        /// node with a hand-written backward. Also returns mean and var (keepDim, no gradient) for running statistics.
+        /// </summary>
+        public (Tensor Xhat, Tensor Mean, Tensor Var) Normalize(int[] dims, float eps = 1e-5f) => Functions.Normalize.Forward(x, dims, eps);
+    }
+}

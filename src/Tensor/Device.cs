@@ -94,11 +94,19 @@ public static class BackendRegistry
         return Device.Cpu;
     }
 
+    private static readonly Lock LoadGate = new();
+
+    // Set _loaded only after the kernels registered themselves: a thread that saw it set early
+    // raced past an empty registry ("no backend is registered for device cpu") under parallel tests.
     private static void EnsureLoaded()
     {
-        if (_loaded) return;
-        _loaded = true;
-        var asm = Assembly.Load("Engine.Kernels");
-        RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+        if (Volatile.Read(ref _loaded)) return;
+        lock (LoadGate)
+        {
+            if (_loaded) return;
+            var asm = Assembly.Load("Engine.Kernels");
+            RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+            Volatile.Write(ref _loaded, true);
+        }
     }
 }

@@ -94,8 +94,7 @@ public static partial class F
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         var dims = Enumerable.Range(input.Rank - normalizedShape.Length, normalizedShape.Length).ToArray();
-        var centered = input.Sub(input.Mean(dims, keepDim: true));
-        var y = centered.Mul(centered.Square().Mean(dims, keepDim: true).Add((float)eps).Pow(-0.5f));
+        var y = input.Normalize(dims, (float)eps).Xhat;
         if (weight != null) y = y.Mul(weight);
         if (bias != null) y = y.Add(bias);
         return y;

@@ -51,10 +51,8 @@ public abstract class BatchNormBase : Module
         {
             int n = input.Numel / NumFeatures;
             if (Training && n <= 1) throw new ShapeException($"{GetType().Name}: expected more than 1 value per channel in training, got input {input.Shape}");
-            var mean = input.Mean(dims, keepDim: true);
-            var centered = input.Sub(mean);
-            var var = centered.Square().Mean(dims, keepDim: true);                  // biased, as the normalization uses
-            y = centered.Mul(var.Add((float)Eps).Pow(-0.5f));
+            var (xhat, mean, var) = input.Normalize(dims, (float)Eps);               // var biased, as the normalization uses
+            y = xhat;
             if (Training && RunningMean != null) UpdateRunning(mean, var, n);
         }
         else
@@ -73,8 +71,8 @@ public abstract class BatchNormBase : Module
         int tracked = (int)NumBatchesTracked!.Item() + 1;
         NumBatchesTracked.Fill_(tracked);
         float m = (float)(Momentum ?? 1.0 / tracked);
-        var unbiased = var.Detach().Reshape(NumFeatures).Mul((float)n / (n - 1));
-        RunningMean!.Lerp_(mean.Detach().Reshape(NumFeatures), 1 - m, m);
+        var unbiased = var.Reshape(NumFeatures).Mul((float)n / (n - 1));
+        RunningMean!.Lerp_(mean.Reshape(NumFeatures), 1 - m, m);
         RunningVar!.Lerp_(unbiased, 1 - m, m);
     }
 

@@ -31,8 +31,7 @@ public sealed class LayerNorm : Module
         for (int i = 0; ok && i < k; i++) ok = input.Shape[input.Rank - k + i] == NormalizedShape[i];
         if (!ok) throw new ShapeException($"LayerNorm: input {input.Shape} must end in {Shape.Format(NormalizedShape)}");
         var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var centered = input.Sub(input.Mean(dims, keepDim: true));
-        var y = centered.Mul(centered.Square().Mean(dims, keepDim: true).Add((float)Eps).Pow(-0.5f));
+        var y = input.Normalize(dims, (float)Eps).Xhat;
         return Weight != null ? y.Mul(Weight).Add(Bias!) : y;
     }
 

@@ -104,4 +104,21 @@ public class GradCheckTests
         float[] lw = [1 + 2 * 1f, 1 + 1 * 0f, 1 + 4 * 0.25f], tt = [1f, 0, 0.25f];
         Close.Assert(Enumerable.Range(0, 3).Select(i => (1 - tt[i]) - lw[i] / 2).ToArray(), x.Grad!.ToArray(), "bce grad at 0", 1e-6f, 1e-6f);
     }
+
+    [Fact]
+    public void FusedNormalizeMatchesComposedAutograd()
+    {
+        // The reference: the same math from primitives, differentiated by autograd op by op.
+        var x = Randn(4, 3, 2, 5).RequiresGrad_();
+        var xr = x.Detach().Clone().RequiresGrad_();
+        var gy = Randn(4, 3, 2, 5);
+        int[] dims = [0, 2, 3];
+        var y = x.Normalize(dims, 1e-5f).Xhat;
+        var centered = xr.Sub(xr.Mean(dims, keepDim: true));
+        var yr = centered.Mul(centered.Square().Mean(dims, keepDim: true).Add(1e-5f).Pow(-0.5f));
+        Close.Assert(yr, y, "normalize forward", 1e-5f, 1e-5f);
+        y.Mul(gy).Sum().Backward();
+        yr.Mul(gy).Sum().Backward();
+        Close.Assert(xr.Grad!, x.Grad!, "normalize backward", 1e-5f, 1e-4f);
+    }
 }
