@@ -48,6 +48,19 @@ public static partial class F
         return Reduce(loss, reduction, "softmax_focal_loss");
     }
 
+    /// <summary>
+    /// Focal loss, choosing the form from the targets: float targets of input's shape (multi-label 0/1) use the
+    /// sigmoid form (<see cref="SigmoidFocalLoss"/>, alpha balancing positives against negatives); Int32 class
+    /// indices [N] use the softmax form (<see cref="SoftmaxFocalLoss"/>) with alpha as a constant factor
+    /// (pass per-class alphas to SoftmaxFocalLoss directly). alpha &lt; 0 disables the alpha weighting.
+    /// </summary>
+    public static Tensor FocalLoss(Tensor input, Tensor target, double alpha = 0.25, double gamma = 2, Reduction reduction = Reduction.Mean)
+    {
+        if (target.DType != DType.Int32) return SigmoidFocalLoss(input, target, alpha, gamma, reduction);
+        var loss = SoftmaxFocalLoss(input, target, null, gamma, reduction);
+        return alpha >= 0 ? loss.Mul((float)alpha) : loss;
+    }
+
     /// <summary>Mean squared error: (x - y)^2, reduced.</summary>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
     {

@@ -72,6 +72,24 @@ public class BehaviourTests
     }
 
     [Fact]
+    public void KlDivTreatsZeroTargetsAsZeroAndFocalDispatches()
+    {
+        var input = Tensor.FromArray([-0.5f, -1.2f], 1, 2).RequiresGrad_();
+        var loss = F.KlDiv(input, Tensor.FromArray([0f, 1f], 1, 2), Reduction.Sum);   // 0 log 0 := 0, 1 (log 1 - x1)
+        Assert.Equal(1.2f, loss.Item(), 6);
+        loss.Backward();
+        Assert.Equal([0f, -1f], input.Grad!.ToArray());
+
+        var x = Tensor.FromArray([2f, -1f, 0.5f, 0f], 2, 2);
+        var mt = Tensor.FromArray([1f, 0f, 0f, 1f], 2, 2);
+        Assert.Equal(F.SigmoidFocalLoss(x, mt, 0.25, 2, Reduction.Mean).Item(), F.FocalLoss(x, mt).Item());
+        var t = Tensor.FromArray([0, 1], 2);
+        Assert.Equal(F.SoftmaxFocalLoss(x, t, null, 1.5).Item() * 0.5f, F.FocalLoss(x, t, alpha: 0.5, gamma: 1.5).Item(), 6);
+        // gamma 0 and no alpha: softmax focal loss is cross-entropy
+        Assert.Equal(F.CrossEntropy(x, t).Item(), F.SoftmaxFocalLoss(x, t, null, 0).Item(), 6);
+    }
+
+    [Fact]
     public void LossErrorsNameTheProblem()
     {
         var x = Tensor.Zeros(3, 4);
