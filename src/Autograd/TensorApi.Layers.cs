@@ -37,3 +37,15 @@ public static partial class TensorApi
         public (Tensor Xhat, Tensor Mean, Tensor Var) Normalize(int[] dims, float eps = 1e-5f) => Functions.Normalize.Forward(x, dims, eps);
     }
 }
+
+public static partial class TensorApi
+{
+    extension(Tensor x)
+    {
+        /// <summary>
+        /// Per-row cross-entropy of logits x [M, C] against Int32 class indices [M] (all valid):
+        /// loss_i = logsumexp(x_i) - x[i, t_i], one fused node with dx = dy (softmax - onehot).
+        /// </summary>
+        public Tensor SoftmaxCrossEntropy(Tensor target) => Functions.SoftmaxCrossEntropy.Forward(x, target);
+    }
+}

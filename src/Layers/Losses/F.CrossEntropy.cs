@@ -20,8 +20,15 @@ public static partial class F
         if (reduction == Reduction.BatchMean) throw new ArgumentException("cross_entropy: reduction BatchMean is for KL divergence only");
         var (x, C) = ClassesLast(input, "cross_entropy");
         CheckWeight(weight, C, input, "cross_entropy");
-        var logp = x.LogSoftmax(-1);                                                   // [M, C]
         float eps = (float)labelSmoothing;
+        if (eps == 0 && target.DType == DType.Int32)
+        {
+            // The common training case: the fused op (one node, dx = dy (softmax - onehot)) times the sample weights.
+            var (safe, wsum) = SampleWeights(target, weight, ignoreIndex, C, input, "cross_entropy");
+            var perSample = x.SoftmaxCrossEntropy(safe).Mul(wsum);
+            return ReduceNll(perSample, wsum, reduction, input);
+        }
+        var logp = x.LogSoftmax(-1);                                                   // [M, C]
         if (target.DType != DType.Int32)
         {
             if (target.Shape != input.Shape) throw new ShapeException($"cross_entropy: probability targets {target.Shape} must have the shape of the input {input.Shape} (or pass Int32 class indices)");
@@ -73,11 +80,19 @@ public static partial class F
     // Per-sample -w[t] logp[t] (0 for ignored samples) and the per-sample weights w[t] (0 when ignored).
     private static (Tensor nll, Tensor ws) PickedNll(Tensor logp, Tensor target, Tensor? weight, int ignoreIndex, int C, Tensor input, string op)
     {
+        var (idx, ws) = SampleWeights(target, weight, ignoreIndex, C, input, op);
+        int M = logp.Shape[0];
+        return (logp.Gather(1, idx.Reshape(M, 1)).Reshape(M).Mul(ws).Neg(), ws);
+    }
+
+    // Validated targets [M] (ignored ones replaced by class 0) and per-sample weights w[t] [M] (0 when ignored).
+    private static (Tensor safe, Tensor ws) SampleWeights(Tensor target, Tensor? weight, int ignoreIndex, int C, Tensor input, string op)
+    {
         if (target.DType != DType.Int32) throw new ArgumentException($"{op}: class-index targets must be Int32, got {target.DType} of shape {target.Shape}");
         var expect = SampleShape(input);
         if (target.Shape != new Shape(expect)) throw new ShapeException($"{op}: target {target.Shape} must be {Shape.Format(expect)} for input {input.Shape}");
-        int M = logp.Shape[0];
         var t = target.ToIntArray();
+        int M = t.Length;
         float[]? w = weight?.ToArray();
         var safe = new int[M];
         var ws = new float[M];
@@ -88,10 +103,7 @@ public static partial class F
             safe[i] = t[i];
             ws[i] = w == null ? 1f : w[t[i]];
         }
-        var idx = Tensor.FromArray(safe, M, 1).To(logp.Device);
-        var wsT = Tensor.FromArray(ws, [M], logp.Device);
-        var nll = logp.Gather(1, idx).Reshape(M).Mul(wsT).Neg();
-        return (nll, wsT);
+        return (Tensor.FromArray(safe, M).To(input.Device), Tensor.FromArray(ws, [M], input.Device));
     }
 
     private static Tensor IgnoreMask(Tensor target, int ignoreIndex, Device device)

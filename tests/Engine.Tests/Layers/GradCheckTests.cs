@@ -121,4 +121,19 @@ public class GradCheckTests
         yr.Mul(gy).Sum().Backward();
         Close.Assert(xr.Grad!, x.Grad!, "normalize backward", 1e-5f, 1e-4f);
     }
+
+    [Fact]
+    public void FusedCrossEntropyMatchesLogSoftmaxPlusNll()
+    {
+        var x = Randn(7, 5).Mul(3f).RequiresGrad_();
+        var xr = x.Detach().Clone().RequiresGrad_();
+        var t = Tensor.FromArray([4, 0, -100, 2, 2, 1, 3], 7);
+        var w = Tensor.FromArray([1f, 2, 0.5f, 1, 3], 5);
+        var fused = F.CrossEntropy(x, t, w);                              // fused SoftmaxCrossEntropy node
+        var reference = F.NllLoss(xr.LogSoftmax(1), t, w);                // log-softmax + gather, op by op
+        Assert.Equal(reference.Item(), fused.Item(), 5);
+        fused.Backward(); reference.Backward();
+        Close.Assert(xr.Grad!, x.Grad!, "fused cross-entropy gradient", 1e-6f, 1e-5f);
+        GradCheck.Run(() => F.CrossEntropy(x, t, w, reduction: Reduction.Sum), [x], "fused cross entropy");
+    }
 }
