@@ -57,9 +57,13 @@ public abstract class BatchNormBase : Module
         }
         else
         {
-            var rm = RunningMean!.Reshape(bshape);
-            var rv = RunningVar!.Reshape(bshape);
-            y = input.Sub(rm).Mul(rv.Add((float)Eps).Pow(-0.5f));
+            // Eval folds everything into one per-channel affine map (two passes over the input):
+            // scale = weight / sqrt(running_var + eps), shift = bias - running_mean * scale.
+            var scale = RunningVar!.Add((float)Eps).Pow(-0.5f);
+            if (Weight != null) scale = scale.Mul(Weight);
+            var shift = RunningMean!.Mul(scale).Neg();
+            if (Bias != null) shift = shift.Add(Bias);
+            return input.Mul(scale.Reshape(bshape)).Add(shift.Reshape(bshape));
         }
         if (Weight != null) y = y.Mul(Weight.Reshape(bshape)).Add(Bias!.Reshape(bshape));
         return y;
