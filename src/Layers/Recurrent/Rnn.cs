@@ -5,14 +5,14 @@ public sealed class RNN : RecurrentBase
 {
     public string Nonlinearity { get; }
 
-    public RNN(int inputSize, int hiddenSize, int numLayers = 1, string nonlinearity = "tanh", bool bias = true, bool batchFirst = false, double dropout = 0)
-        : base(1, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout)
+    public RNN(int inputSize, int hiddenSize, int numLayers = 1, string nonlinearity = "tanh", bool bias = true, bool batchFirst = false, double dropout = 0, bool bidirectional = false)
+        : base(1, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional)
     {
         if (nonlinearity is not ("tanh" or "relu")) throw new ArgumentException($"RNN: nonlinearity must be 'tanh' or 'relu', got '{nonlinearity}'");
         Nonlinearity = nonlinearity;
     }
 
-    /// <summary>Returns output [T, B, H] (or [B, T, H]) and the final state hN [numLayers, B, H].</summary>
+    /// <summary>Returns output [T, B, D*H] (or [B, T, D*H]) and the final state hN [numLayers*D, B, H].</summary>
     public (Tensor Output, Tensor HN) Forward(Tensor input, Tensor? h0)
     {
         var (o, h, _) = Run(input, h0, null, false);
@@ -35,10 +35,10 @@ public sealed class RNN : RecurrentBase
 /// </summary>
 public sealed class LSTM : RecurrentBase
 {
-    public LSTM(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0)
-        : base(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout) { }
+    public LSTM(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0, bool bidirectional = false)
+        : base(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional) { }
 
-    /// <summary>Returns output [T, B, H] (or [B, T, H]) and the final (hN, cN), each [numLayers, B, H]. state null means zeros.</summary>
+    /// <summary>Returns output [T, B, D*H] (or [B, T, D*H]) and the final (hN, cN), each [numLayers*D, B, H]. state null means zeros.</summary>
     public (Tensor Output, (Tensor H, Tensor C) State) Forward(Tensor input, (Tensor H, Tensor C)? state)
     {
         var (o, h, c) = Run(input, state?.H, state?.C, true);
@@ -60,10 +60,10 @@ public sealed class LSTM : RecurrentBase
 /// </summary>
 public sealed class GRU : RecurrentBase
 {
-    public GRU(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0)
-        : base(3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout) { }
+    public GRU(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, double dropout = 0, bool bidirectional = false)
+        : base(3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional) { }
 
-    /// <summary>Returns output [T, B, H] (or [B, T, H]) and hN [numLayers, B, H].</summary>
+    /// <summary>Returns output [T, B, D*H] (or [B, T, D*H]) and hN [numLayers*D, B, H].</summary>
     public (Tensor Output, Tensor HN) Forward(Tensor input, Tensor? h0)
     {
         var (o, h, _) = Run(input, h0, null, false);

@@ -132,7 +132,7 @@ public class BehaviourTests
     public void ShapeErrors()
     {
         Assert.Contains("must end in 4 features", Assert.Throws<ShapeException>(() => new Linear(4, 2).Forward(Tensor.Zeros(2, 3))).Message);
-        Assert.Contains("[numLayers, B, H] = [2, 3, 4]", Assert.Throws<ShapeException>(() => new LSTM(2, 4, 2).Forward(Tensor.Zeros(5, 3, 2), (Tensor.Zeros(1, 3, 4), Tensor.Zeros(1, 3, 4)))).Message);
+        Assert.Contains("[numLayers*directions, B, H] = [2, 3, 4]", Assert.Throws<ShapeException>(() => new LSTM(2, 4, 2).Forward(Tensor.Zeros(5, 3, 2), (Tensor.Zeros(1, 3, 4), Tensor.Zeros(1, 3, 4)))).Message);
         Assert.Contains("outside [0, 4]", Assert.Throws<ArgumentOutOfRangeException>(() => new Embedding(5, 2).Forward(Tensor.FromArray([1, 5], 2))).Message);
         Assert.Contains("groups 3 must divide", Assert.Throws<ArgumentException>(() => new Conv2d(4, 6, 3, groups: 3)).Message);
         Assert.Contains("must be an integer multiple", Assert.Throws<ShapeException>(() => new FeatureConcat().Forward(Tensor.Zeros(1, 1, 5, 5), Tensor.Zeros(1, 1, 2, 2))).Message);

@@ -58,6 +58,16 @@ public class LayerFixtureTests
             var (o, h) = ((GRU)m).Forward(x[0], x[1]);
             return Tensor.Cat([o.Reshape(-1), h.Reshape(-1)]);
         }),
+        "lstm_bidirectional" => (new LSTM(3, 4, numLayers: 2, bidirectional: true), true, (m, x) =>
+        {
+            var (o, (h, c)) = ((LSTM)m).Forward(x[0], (x[1], x[2]));
+            return Tensor.Cat([o.Reshape(-1), h.Reshape(-1), c.Reshape(-1)]);
+        }),
+        "gru_bidirectional" => (new GRU(3, 4, numLayers: 2, batchFirst: true, bidirectional: true), true, (m, x) =>
+        {
+            var (o, h) = ((GRU)m).Forward(x[0], x[1]);
+            return Tensor.Cat([o.Reshape(-1), h.Reshape(-1)]);
+        }),
         _ => throw new ArgumentException($"no engine module for fixture case '{name}'"),
     };
 
