@@ -54,7 +54,7 @@ public abstract class Optimizer
             if (p.IsDisposed) throw new ObjectDisposedException($"{GetType().Name}: parameter {i} of group {group.Label} was disposed");
             if (!p.IsLeaf) throw new ArgumentException($"{GetType().Name}: parameter {i} of group {group.Label} ({p.Describe()}) is not a leaf; optimizers update leaves only (Detach() it and set RequiresGrad)");
             if (p.DType == DType.Int32) throw new ArgumentException($"{GetType().Name}: parameter {i} of group {group.Label} ({p.Describe()}) is Int32; only floating-point tensors can be optimized");
-            if (!seen.Add(p)) throw new ArgumentException($"{GetType().Name}: parameter {p.Describe()} appears in more than one parameter group (or twice in group {group.Label})");
+            if (!seen.Add(p)) throw new ArgumentException($"{GetType().Name}: parameter {p.Describe()} appears in more than one parameter group (again in group {group.Label})");
         }
         Validate(group, _groups.Count);
         _groups.Add(group);

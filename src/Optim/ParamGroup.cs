@@ -17,14 +17,15 @@ public sealed class ParamGroup
     private readonly List<Tensor> _params;
     private readonly Dictionary<string, double> _options = new();
 
-    /// <param name="parameters">The tensors this group updates (leaves; frozen ones are kept and skipped while they have no gradient).</param>
+    /// <param name="parameters">The tensors this group updates (leaves; frozen ones are kept and skipped while they have no gradient; duplicates are kept once).</param>
     /// <param name="lr">Learning rate; null takes the optimizer's.</param>
     /// <param name="weightDecay">Weight decay; null takes the optimizer's.</param>
     /// <param name="name">A label for printing and error messages ("decay", "backbone").</param>
     public ParamGroup(IEnumerable<Tensor> parameters, double? lr = null, double? weightDecay = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        _params = parameters.ToList();
+        // a tensor listed twice (tied weights seen through two modules) is kept once, as PyTorch's model.parameters() does
+        _params = parameters.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToList();
         Name = name;
         if (lr is { } l) _options["lr"] = l;
         if (weightDecay is { } w) _options["weight_decay"] = w;

@@ -95,6 +95,28 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void LinearWarmupAloneHoldsTheBaseRateAfterwards()
+    {
+        var opt = TwoGroups("SGD");
+        var s = new LinearWarmup(opt, warmupSteps: 4);
+        var seen = new List<double> { opt.ParamGroups[1].Lr };
+        for (int i = 0; i < 7; i++) { s.Step(); seen.Add(opt.ParamGroups[1].Lr); }
+        // s = 1/W = 0.25: 0.01 (0.25 + 0.75 t / 4), then 0.01
+        OptimFixtures.Close([0.0025, 0.004375, 0.00625, 0.008125, 0.01, 0.01, 0.01, 0.01], seen, 1e-12, 1e-15, "warmup alone");
+    }
+
+    [Fact]
+    public void TiedParametersAreKeptOnce()
+    {
+        var p = Tensor.Zeros(2).RequiresGrad_().Keep();
+        var opt = new SGD([p, p], lr: 0.5);
+        Assert.Single(opt.ParamGroups[0].Params);
+        p.Grad = Tensor.Ones(2);
+        opt.Step();
+        Assert.Equal([-0.5f, -0.5f], p.ToArray());   // one update, not two
+    }
+
+    [Fact]
     public void WarmRestartsFractionalEpochsFollowTheFormula()
     {
         var opt = TwoGroups("SGD");
