@@ -41,7 +41,11 @@ public readonly struct SubSquareOp : IBinaryOp
 public readonly struct BoundedStepOp(float stepSize, float lower, float upper) : IUnaryOp
 {
     public readonly float StepSize = stepSize, Lower = lower, Upper = upper;
-    public float Invoke(float x) => Math.Min(Math.Max(StepSize / x, Lower), Upper);
+    public float Invoke(float x)
+    {
+        float s = StepSize / x;
+        return s < Lower ? Lower : s > Upper ? Upper : s;
+    }
     public Vector256<float> Invoke(Vector256<float> x) =>
         Vector256.Min(Vector256.Max(Vector256.Create(StepSize) / x, Vector256.Create(Lower)), Vector256.Create(Upper));
 }
