@@ -1,5 +1,6 @@
 // augment-grid: a picture of the augmentations on Fashion-MNIST.
 //   dotnet run --project tools/AugmentGrid -- [--data DIR] [--out FILE] [--rows N] [--seed S] [--scale K]
+//   dotnet run -c Release --project tools/AugmentGrid -- --bench   (per-image cost of each transform, loader epochs)
 // Rows are test images; columns, left to right: original, horizontal flip, random crop (pad 4),
 // random resized crop (scale 0.35-1), Cutout (14 px), Random Erasing (p = 1), AutoAugment ImageNet,
 // AutoAugment CIFAR-10, AutoAugment SVHN, RICAP (beta 0.3, over the batch of rows).
@@ -7,7 +8,7 @@ using Engine;
 using Engine.Data;
 
 string data = Path.Combine("data", "fashion-mnist-subset"), output = Path.Combine("docs", "augment-grid.png");
-int rows = 8, scale = 3; long seed = 42;
+int rows = 8, scale = 3; long seed = 42; bool bench = false;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -18,9 +19,12 @@ for (int i = 0; i < args.Length; i++)
         case "--rows": rows = int.Parse(Next()); break;
         case "--seed": seed = long.Parse(Next()); break;
         case "--scale": scale = int.Parse(Next()); break;
-        default: Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-grid [--data DIR] [--out FILE] [--rows N] [--seed S] [--scale K]"); return 2;
+        case "--bench": bench = true; break;
+        default: Console.Error.WriteLine($"unknown argument {args[i]}; usage: augment-grid [--data DIR] [--out FILE] [--rows N] [--seed S] [--scale K] [--bench]"); return 2;
     }
 }
+
+if (bench) { Bench.Run(data); return 0; }
 
 Seed.Everything(seed);
 var split = FashionMnist.Load(data, "t10k");
