@@ -86,6 +86,9 @@ public class AugmentTests
         var img = Coded(1, 20, 30);
         Assert.Equal(img.Data, full.Apply(img).Data);
         Assert.Equal((0, 0, 20, 30), full.LastBox);
+        // No box can have ratio 2..3 and the full area of a square: the centred fallback clamps the ratio to 2.
+        var fallback = new RandomResizedCrop(4, 4, scale: (1, 1), ratio: (2, 3), generator: new Generator(0));
+        Assert.Equal((10, 0, 20, 40), fallback.SampleBox(40, 40));
     }
 
     [Fact]
