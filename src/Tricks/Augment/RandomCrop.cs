@@ -42,11 +42,12 @@ public sealed class RandomCrop : RandomTransform
                 int sy = top + y;
                 var dst = r.Data.AsSpan((c * h + y) * w, w);
                 if (sy < 0 || sy >= image.H) { dst.Fill(fill); continue; }
-                for (int x = 0; x < w; x++)
-                {
-                    int sx = left + x;
-                    dst[x] = sx >= 0 && sx < image.W ? image.Data[(c * image.H + sy) * image.W + sx] : fill;
-                }
+                // Columns [x0, x1) of the window fall inside the image: one copy; the rest is fill.
+                int x0 = Math.Clamp(-left, 0, w), x1 = Math.Clamp(image.W - left, 0, w);
+                dst[..x0].Fill(fill);
+                if (x1 > x0) image.Data.AsSpan((c * image.H + sy) * image.W + left + x0, x1 - x0).CopyTo(dst[x0..x1]);
+                else x1 = x0;
+                dst[x1..].Fill(fill);
             }
         return r;
     }
