@@ -7,6 +7,8 @@ public enum EraseFill
     Random,
     /// <summary>The per-channel dataset mean (give it as <c>mean</c>).</summary>
     Mean,
+    /// <summary>Independent standard normal values (torchvision's value="random", for standardized images).</summary>
+    Normal,
 }
 
 /// <summary>
@@ -58,6 +60,7 @@ public sealed class RandomErasing : RandomTransform
                 {
                     var row = image.Data.AsSpan((c * image.H + y) * image.W + left, w);
                     if (Fill == EraseFill.Mean) row.Fill(m);
+                    else if (Fill == EraseFill.Normal) for (int x = 0; x < w; x++) row[x] = (float)Generator.NextGaussian();
                     else for (int x = 0; x < w; x++) row[x] = Generator.NextFloat();
                 }
             }

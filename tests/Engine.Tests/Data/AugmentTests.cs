@@ -143,6 +143,14 @@ public class AugmentTests
         mean.Apply(two);
         var (t0, l0, _, _) = mean.LastRect!.Value;
         Assert.Equal(0.25f, two[0, t0, l0]); Assert.Equal(0.75f, two[1, t0, l0]);
+        // Normal fill: standard normal values (for standardized images).
+        var normal = new RandomErasing(p: 1, sl: 0.3, sh: 0.4, fill: EraseFill.Normal, generator: new Generator(4));
+        var big = new Image(1, 64, 64);
+        normal.Apply(big);
+        var (nt, nl, nh, nw) = normal.LastRect!.Value;
+        var vals = Enumerable.Range(nt, nh).SelectMany(y => Enumerable.Range(nl, nw).Select(x => (double)big[0, y, x])).ToArray();
+        Assert.InRange(vals.Average(), -0.1, 0.1);
+        Assert.InRange(Math.Sqrt(vals.Select(v => v * v).Average()), 0.9, 1.1);
     }
 
     [Fact]
