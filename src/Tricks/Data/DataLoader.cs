@@ -17,8 +17,9 @@ public sealed record DataLoaderState(int Epoch, int BatchIndex, ulong[] Generato
 /// batches, in the same order, whatever the prefetch depth.</para>
 /// <para>Prefetch: with prefetch = N &gt; 0 one background thread reads and collates the next N batches
 /// in order while the trainer works; batches come out in sampler order (a single worker, a FIFO queue).
-/// The worker has no <see cref="TensorScope"/>, so batches are owned by the consumer: dispose them, or
-/// let a scope's owner or the GC take them. An exception on the worker is rethrown to the consumer at
+/// Batches are made outside any <see cref="TensorScope"/> (the worker has none; without prefetch the
+/// consumer's scope is suspended while loading), so they are owned by the consumer: dispose them, or
+/// let the GC return their memory to the pool. An exception on the worker is rethrown to the consumer at
 /// the batch where it happened.</para>
 /// <para>Position: <see cref="Epoch"/> and <see cref="BatchIndex"/> (batches of the current epoch
 /// handed out). An epoch left early (break) resumes at the next batch on the next <c>foreach</c>;
@@ -115,7 +116,13 @@ public sealed class DataLoader : IEnumerable<(Tensor x, Tensor y)>
 
     private IEnumerable<(Tensor x, Tensor y)> Synchronous(int[][] batches, int start)
     {
-        for (int b = start; b < batches.Length; b++) yield return Load(batches[b]);
+        for (int b = start; b < batches.Length; b++)
+        {
+            // Untracked, as on the worker: batches belong to the consumer with or without prefetching.
+            (Tensor x, Tensor y) batch;
+            using (TensorScope.Suspend()) batch = Load(batches[b]);
+            yield return batch;
+        }
     }
 
     private IEnumerable<(Tensor x, Tensor y)> Prefetched(int[][] batches, int start)

@@ -83,10 +83,12 @@ public class DataLoaderTests
         Assert.Equal(60, jitter.ReadsOnOtherThreads);
     }
 
-    [Fact]
-    public void BatchesOutliveTheWorkerAndAreNotInTheConsumersScope()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void BatchesOutliveTheWorkerAndAreNotInTheConsumersScope(int prefetch)
     {
-        var loader = new DataLoader(TestData.Numbered(12), 4, generator: new Generator(0), prefetch: 2);
+        var loader = new DataLoader(TestData.Numbered(12), 4, generator: new Generator(0), prefetch: prefetch);
         var kept = new List<Tensor>();
         using (var scope = Tensor.Scope())
         {
