@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace Engine.Kernels.Ilgpu;
 
 // Reductions: the reduced dims are permuted last and the tensor made contiguous ([rows, n]),
-// then one thread group reduces each row (ReduceKernels). Kept dims stay in their order, so the
+// then one thread group reduces each row (ReduceKernels), or one thread each for short rows (RowKernels). Kept dims stay in their order, so the
 // rows come out in the output's row-major order.
 public sealed partial class IlgpuBackend
 {
@@ -25,8 +25,10 @@ public sealed partial class IlgpuBackend
         var perm = Enumerable.Range(0, rank).Where(d => !reduced[d]).Concat(Enumerable.Range(0, rank).Where(d => reduced[d])).ToArray();
         using var moved = Tensor.Create(x.Storage, x.Layout.Permute(perm));
         var xc = ContiguousF32(moved, "reduce");
-        var k = Kernel("reduce.rows", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(ReduceKernels.Rows));
-        k(RowConfig(rows, n), Data(xc), F(y), n, (int)kind);
+        if (n <= RowKernels.MaxRow)
+            Kernel("reduce.rows.thread", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.Rows))(rows, Data(xc), F(y), n, (int)kind);
+        else
+            Kernel("reduce.rows", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(ReduceKernels.Rows))(RowConfig(rows, n), Data(xc), F(y), n, (int)kind);
         DisposeIfTemp(xc, moved);
         return y;
     }
@@ -42,8 +44,10 @@ public sealed partial class IlgpuBackend
         int n = x.Rank == 0 ? 1 : x.Shape[dim], rows = n == 0 ? 0 : x.Numel / n;
         if (rows == 0) return y;
         var xc = ContiguousF32(moved, "argmax");
-        var k = Kernel("reduce.arg", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, int, int>(ReduceKernels.ArgRows));
-        k(RowConfig(rows, n), Data(xc), I(y), n, max ? 1 : 0);
+        if (n <= RowKernels.MaxRow)
+            Kernel("reduce.arg.thread", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, int>(RowKernels.ArgRows))(rows, Data(xc), I(y), n, max ? 1 : 0);
+        else
+            Kernel("reduce.arg", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, int, int>(ReduceKernels.ArgRows))(RowConfig(rows, n), Data(xc), I(y), n, max ? 1 : 0);
         DisposeIfTemp(xc, moved);
         return y;
     }
@@ -57,8 +61,10 @@ public sealed partial class IlgpuBackend
         var y = New(moved.Shape);
         if (rows == 0) return y;
         var xc = ContiguousF32(moved, "softmax");
-        var k = Kernel("softmax", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(ReduceKernels.Softmax));
-        k(RowConfig(rows, n), Data(xc), F(y), n, log ? 1 : 0);
+        if (n <= RowKernels.MaxRow)
+            Kernel("softmax.thread", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(RowKernels.Softmax))(rows, Data(xc), F(y), n, log ? 1 : 0);
+        else
+            Kernel("softmax", a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(ReduceKernels.Softmax))(RowConfig(rows, n), Data(xc), F(y), n, log ? 1 : 0);
         DisposeIfTemp(xc, moved);
         if (dim == x.Rank - 1 || x.Rank == 0) return y;
         var inv = new int[perm.Length];
@@ -73,7 +79,7 @@ public sealed partial class IlgpuBackend
     /// <summary>One group per row; the group is the smallest power of two covering the row, from 32 to the device's limit.</summary>
     internal KernelConfig RowConfig(int rows, int n)
     {
-        int limit = Math.Min(ReduceKernels.MaxGroup, GroupSize), g = 32;
+        int limit = Math.Min(ReduceKernels.MaxGroup, RowGroupLimit), g = Math.Min(32, limit);
         while (g < n && g < limit) g *= 2;
         return new KernelConfig(new Index1D(rows), new Index1D(Math.Min(g, limit)));
     }

@@ -21,6 +21,9 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
         Pool = new IlgpuMemoryPool(accelerator, device);
         // One thread group of the explicitly grouped kernels: 256 threads where the device allows.
         GroupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        // On ILGPU's CPU accelerator every thread of a group is an OS thread and a barrier is a
+        // rendezvous of all of them: row reductions use groups of one warp there (same algorithm).
+        RowGroupLimit = accelerator.AcceleratorType == AcceleratorType.CPU ? 32 : GroupSize;
     }
 
     public Device Device { get; }
@@ -28,6 +31,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     /// <summary>The device memory pool (live / pooled bytes, an optional cap).</summary>
     public IlgpuMemoryPool Pool { get; }
     internal int GroupSize { get; }
+    internal int RowGroupLimit { get; }
 
     /// <summary>Blocks until every queued kernel and copy has finished (for timing).</summary>
     public void Synchronize() => Accelerator.Synchronize();

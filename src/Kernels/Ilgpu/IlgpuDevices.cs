@@ -102,7 +102,7 @@ public static class IlgpuDevices
                 DeviceType.Cuda => Context.Create(b => b.Cuda().Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms()),
                 DeviceType.OpenCL => Context.Create(b => b.OpenCL().Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms()),
                 // GPU-shaped groups (up to 1024 threads, warps of 32) so the grouped kernels run as on a GPU.
-                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms()),
+                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms()),
                 _ => null,
             };
         }

@@ -5,6 +5,7 @@ namespace Engine.Tests.Ilgpu;
 
 // Memory, copies and elementwise ops on ILGPU's CPU accelerator against the CPU backend.
 // Tolerance: 1e-5 absolute + 1e-4 relative (the same float math; exp/log/tanh may differ in the last bits).
+[Collection("ilgpu")]
 public class ElementwiseTests
 {
     [Fact]
