@@ -43,7 +43,8 @@ public sealed class IlgpuStorage : Storage
 
     ~IlgpuStorage()
     {
-        if (IsDisposed) return;
+        // _buffer is null when the constructor threw (out of memory): nothing to return.
+        if (IsDisposed || _buffer is null) return;
         MarkFreedByFinalizer();
         _pool.Return(_buffer);
     }
