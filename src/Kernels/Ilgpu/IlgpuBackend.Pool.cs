@@ -1,0 +1,63 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Engine.Kernels.Ilgpu;
+
+// Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
+public sealed partial class IlgpuBackend
+{
+    private static PoolGeo PoolGeometry(Shape x, Pool2dArgs a, string op)
+    {
+        if (x.Rank != 4) throw new ShapeException($"{op}: expects x [N,C,H,W], got {x}");
+        var g = new PoolGeo { H = x[2], W = x[3], P = a.OutH(x[2]), Q = a.OutW(x[3]), KH = a.KernelH, KW = a.KernelW, SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, CountIncludePad = a.CountIncludePad ? 1 : 0 };
+        if (g.P <= 0 || g.Q <= 0) throw new ShapeException($"{op}: input {x} is smaller than the {a.KernelH}x{a.KernelW} window");
+        return g;
+    }
+
+    public Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
+    {
+        var g = PoolGeometry(x.Shape, a, "max_pool2d");
+        var xc = ContiguousF32(x, "max_pool2d");
+        var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], g.P, g.Q]));
+        var idx = New(y.Shape, dtype: DType.Int32);
+        var k = Kernel("pool.max", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeo>(PoolKernels.MaxForward));
+        if (y.Numel > 0) k(y.Numel, Data(xc), F(y), I(idx), g);
+        DisposeIfTemp(xc, x);
+        indices = idx;
+        return y;
+    }
+
+    public Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape)
+    {
+        var dyc = ContiguousF32(dy, "max_pool2d backward");
+        var ic = ContiguousI32(indices, "max_pool2d backward");
+        if (dy.Shape != indices.Shape) throw new ShapeException($"max_pool2d backward: dy {dy.Shape} and indices {indices.Shape} differ");
+        var dx = New(xShape, zero: true);
+        var k = Kernel("pool.max.dx", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(PoolKernels.MaxBackward));
+        if (dy.Numel > 0) k(dy.Numel, Data(dyc), I(ic).SubView(ic.Layout.Offset, ic.Numel), F(dx), xShape[2] * xShape[3], dy.Shape[2] * dy.Shape[3]);
+        DisposeIfTemp(dyc, dy); DisposeIfTemp(ic, indices);
+        return dx;
+    }
+
+    public Tensor AvgPool2d(Tensor x, Pool2dArgs a)
+    {
+        var g = PoolGeometry(x.Shape, a, "avg_pool2d");
+        var xc = ContiguousF32(x, "avg_pool2d");
+        var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], g.P, g.Q]));
+        var k = Kernel("pool.avg", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolGeo>(PoolKernels.AvgForward));
+        if (y.Numel > 0) k(y.Numel, Data(xc), F(y), g);
+        DisposeIfTemp(xc, x);
+        return y;
+    }
+
+    public Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
+    {
+        var g = PoolGeometry(xShape, a, "avg_pool2d backward");
+        var dyc = ContiguousF32(dy, "avg_pool2d backward");
+        var dx = New(xShape);
+        var k = Kernel("pool.avg.dx", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolGeo>(PoolKernels.AvgBackward));
+        if (dx.Numel > 0) k(dx.Numel, Data(dyc), F(dx), g);
+        DisposeIfTemp(dyc, dy);
+        return dx;
+    }
+}

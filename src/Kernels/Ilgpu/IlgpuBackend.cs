@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Engine.Kernels.Ilgpu;
+
+/// <summary>
+/// The GPU backend through ILGPU: one instance per accelerator (a CUDA or OpenCL GPU, or ILGPU's
+/// CPU accelerator for tests). Storage is a pooled device buffer (<see cref="IlgpuStorage"/>);
+/// every op is a kernel loaded once and cached; all work is queued in order on the accelerator's
+/// default stream, and only downloads synchronize. Float16 is a storage type: ops convert to
+/// float32 on the device, compute, and write float32.
+/// </summary>
+public sealed partial class IlgpuBackend : IBackend, IDisposable
+{
+    internal IlgpuBackend(Device device, Accelerator accelerator)
+    {
+        Device = device;
+        Accelerator = accelerator;
+        Pool = new IlgpuMemoryPool(accelerator, device);
+        // One thread group of the explicitly grouped kernels: 256 threads where the device allows.
+        GroupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        // On ILGPU's CPU accelerator every thread of a group is an OS thread and a barrier is a
+        // rendezvous of all of them: row reductions use groups of one warp there (same algorithm).
+        RowGroupLimit = accelerator.AcceleratorType == AcceleratorType.CPU ? 32 : GroupSize;
+    }
+
+    public Device Device { get; }
+    public Accelerator Accelerator { get; }
+    /// <summary>The device memory pool (live / pooled bytes, an optional cap).</summary>
+    public IlgpuMemoryPool Pool { get; }
+    internal int GroupSize { get; }
+    internal int RowGroupLimit { get; }
+
+    /// <summary>Blocks until every queued kernel and copy has finished (for timing).</summary>
+    public void Synchronize() => Accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        Pool.Trim();
+        Accelerator.Dispose();
+    }
+
+    // ---- kernel cache ----------------------------------------------------------------
+
+    private readonly ConcurrentDictionary<(string, Type), Delegate> _generic = new();
+    private readonly ConcurrentDictionary<string, Delegate> _plain = new();
+
+    /// <summary>A kernel generic over an op struct, compiled once per (kernel, op type).</summary>
+    internal T Kernel<T>(string name, Type op, Func<Accelerator, T> load) where T : Delegate =>
+        (T)_generic.GetOrAdd((name, op), _ => load(Accelerator));
+
+    /// <summary>A plain kernel, compiled on first use and cached.</summary>
+    internal T Kernel<T>(string name, Func<Accelerator, T> load) where T : Delegate =>
+        (T)_plain.GetOrAdd(name, _ => load(Accelerator));
+
+    // ---- memory ----------------------------------------------------------------------
+
+    public Storage Allocate(DType dtype, int length, bool zero)
+    {
+        var s = new IlgpuStorage(this, dtype, length);
+        if (zero && length > 0)
+        {
+            if (dtype == DType.Float16) s.HalfBits.MemSetToZero(); else if (dtype == DType.Int32) s.Ints.MemSetToZero(); else s.Floats.MemSetToZero();
+        }
+        return s;
+    }
+
+    public Storage Upload(ReadOnlySpan<float> data)
+    {
+        var s = new IlgpuStorage(this, DType.Float32, data.Length);
+        if (data.Length > 0) s.Floats.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
+        return s;
+    }
+
+    public Storage Upload(ReadOnlySpan<int> data)
+    {
+        var s = new IlgpuStorage(this, DType.Int32, data.Length);
+        if (data.Length > 0) s.Ints.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
+        return s;
+    }
+
+    public Storage Upload(ReadOnlySpan<System.Half> data)
+    {
+        // System.Half and ILGPU.Half are both IEEE binary16: the bits copy as they are.
+        var s = new IlgpuStorage(this, DType.Float16, data.Length);
+        var bits = MemoryMarshal.Cast<System.Half, ushort>(data);
+        if (data.Length > 0) s.HalfBits.CopyFromCPU(ref MemoryMarshal.GetReference(bits), bits.Length);
+        return s;
+    }
+
+    public void Download(Tensor src, Span<float> dst)
+    {
+        CheckDevice(src, "download");
+        if (src.DType == DType.Int32) throw new InvalidOperationException($"download: {src.Describe()} is Int32; read it as int");
+        if (dst.Length < src.Numel) throw new ArgumentException($"download: destination holds {dst.Length} values, tensor {src.Describe()} has {src.Numel}");
+        var c = ContiguousF32(src, "download");
+        if (c.Numel > 0) F(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(ref MemoryMarshal.GetReference(dst), c.Numel);
+        Accelerator.Synchronize();
+        DisposeIfTemp(c, src);
+    }
+
+    public void Download(Tensor src, Span<int> dst)
+    {
+        CheckDevice(src, "download");
+        if (src.DType != DType.Int32) throw new InvalidOperationException($"download: expected an Int32 tensor, got {src.Describe()}");
+        if (dst.Length < src.Numel) throw new ArgumentException($"download: destination holds {dst.Length} values, tensor {src.Describe()} has {src.Numel}");
+        var c = src.IsContiguous ? src : Convert(src, DType.Int32);
+        if (c.Numel > 0) I(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(ref MemoryMarshal.GetReference(dst), c.Numel);
+        Accelerator.Synchronize();
+        DisposeIfTemp(c, src);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------
+
+    internal static ArrayView<float> F(Tensor t) => ((IlgpuStorage)t.Storage).Floats;
+    internal static ArrayView<int> I(Tensor t) => ((IlgpuStorage)t.Storage).Ints;
+    /// <summary>Float16 storage as raw IEEE half bits.</summary>
+    internal static ArrayView<ushort> H(Tensor t) => ((IlgpuStorage)t.Storage).HalfBits;
+
+    /// <summary>A new contiguous tensor on this device.</summary>
+    internal Tensor New(Shape shape, bool zero = false, DType dtype = DType.Float32) =>
+        Tensor.Create(Allocate(dtype, shape.Numel, zero), Layout.Contiguous(shape));
+
+    internal void CheckDevice(Tensor t, string op)
+    {
+        t.ThrowIfDisposed(op);
+        if (t.Device != Device)
+            throw new DeviceMismatchException($"{op}: tensor {t.Describe()} is on {t.Device}, but this op runs on {Device}; move it with .To(device)");
+    }
+
+    /// <summary>A float32 view of t: t itself, or a converted contiguous copy (caller disposes when not t).</summary>
+    internal Tensor AsF32(Tensor t, string op)
+    {
+        CheckDevice(t, op);
+        return t.DType == DType.Float32 ? t : Convert(t, DType.Float32);
+    }
+
+    internal Tensor Convert(Tensor t, DType to)
+    {
+        var o = New(t.Shape, dtype: to);
+        Copy(t, o);
+        return o;
+    }
+
+    /// <summary>A contiguous float32 tensor with t's values (t itself when already so).</summary>
+    internal Tensor ContiguousF32(Tensor t, string op)
+    {
+        var f = AsF32(t, op);
+        if (f.IsContiguous) return f;
+        var o = New(f.Shape);
+        Copy(f, o);
+        DisposeIfTemp(f, t);
+        return o;
+    }
+
+    /// <summary>A contiguous Int32 tensor with t's values (t itself when already so).</summary>
+    internal Tensor ContiguousI32(Tensor t, string op)
+    {
+        CheckDevice(t, op);
+        if (t.DType != DType.Int32) throw new ArgumentException($"{op}: index must be an Int32 tensor, got {t.Describe()}");
+        return t.IsContiguous ? t : Convert(t, DType.Int32);
+    }
+
+    internal static void DisposeIfTemp(Tensor temp, Tensor original)
+    {
+        if (!ReferenceEquals(temp, original)) temp.Dispose();
+    }
+
+    /// <summary>Contiguous float32 data starting at the tensor's offset.</summary>
+    internal static ArrayView<float> Data(Tensor contiguous) => F(contiguous).SubView(contiguous.Layout.Offset, contiguous.Numel);
+}
