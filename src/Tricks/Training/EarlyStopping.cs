@@ -4,7 +4,8 @@ namespace Engine.Training;
 /// Stops training when a validation metric has not improved by more than <see cref="MinDelta"/> for
 /// <see cref="Patience"/> evaluations, and can put back the weights of the best evaluation.
 /// </summary>
-public sealed class EarlyStopping
+/// <remarks>As a trainer callback it watches <see cref="Monitor"/> after each validation pass and restores the best weights when training ends.</remarks>
+public sealed class EarlyStopping : Callback
 {
     private Dictionary<string, Tensor>? _best;
 
@@ -28,6 +29,18 @@ public sealed class EarlyStopping
     public int BestEpoch { get; private set; } = -1;
     public int BadEpochs { get; private set; }
     public bool ShouldStop { get; private set; }
+
+    public override void OnValidationEnd(TrainContext ctx)
+    {
+        if (!ctx.ValidationMetrics.TryGetValue(Monitor, out var v))
+            throw new InvalidOperationException($"early stopping: the validation metrics have no '{Monitor}' (they have {string.Join(", ", ctx.ValidationMetrics.Keys.Take(6))}, ...)");
+        if (Observe(ctx.Epoch, v, ctx.Model)) ctx.StopTraining = true;
+    }
+
+    public override void OnTrainEnd(TrainContext ctx)
+    {
+        if (RestoreBestWeights) Restore(ctx.Model);
+    }
 
     /// <summary>Records one evaluation; returns true when training should stop now.</summary>
     public bool Observe(int epoch, double value, Module? model = null)

@@ -6,15 +6,29 @@ namespace Engine.Training;
 /// d_t = min(decay, (1 + t) / (10 + t)) so early averages are not dominated by the random init.
 /// Buffers (batch-norm running statistics) are copied, not averaged.
 /// </summary>
-public sealed class ModelEma
+/// <remarks>
+/// As a trainer callback it updates after every optimizer step and swaps the averaged weights in for
+/// the validation pass (so validation metrics, early stopping and "best" checkpoints see the EMA model).
+/// </remarks>
+public sealed class ModelEma : Callback
 {
     private readonly List<(Tensor param, Tensor shadow)> _params = new();
     private readonly List<(Tensor buffer, Tensor shadow)> _buffers = new();
+    private IDisposable? _swap;
 
-    public ModelEma(Module model, float decay = 0.999f, bool warmup = true)
+    /// <summary>An EMA bound to model now.</summary>
+    public ModelEma(Module model, float decay = 0.999f, bool warmup = true) : this(decay, warmup) => Bind(model);
+
+    /// <summary>An EMA that binds to the trainer's model when training starts.</summary>
+    public ModelEma(float decay = 0.999f, bool warmup = true)
     {
         if (decay is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(decay), $"model EMA: decay must be in [0, 1), got {decay}");
-        Model = model; Decay = decay; Warmup = warmup;
+        Decay = decay; Warmup = warmup;
+    }
+
+    private void Bind(Module model)
+    {
+        Model = model;
         using var _ = Tensor.NoGrad();
         using (TensorScope.Suspend())
         {
@@ -23,10 +37,20 @@ public sealed class ModelEma
         }
     }
 
-    public Module Model { get; }
+    public Module Model { get; private set; } = null!;
     public float Decay { get; }
     public bool Warmup { get; }
     public long Updates { get; private set; }
+
+    public override void OnTrainStart(TrainContext ctx)
+    {
+        if (_params.Count == 0 && _buffers.Count == 0) Bind(ctx.Model);
+        else if (!ReferenceEquals(Model, ctx.Model)) throw new InvalidOperationException("model EMA: bound to another model than the trainer's");
+    }
+
+    public override void AfterStep(TrainContext ctx) => Update();
+    public override void OnValidationStart(TrainContext ctx) => _swap = Apply();
+    public override void OnValidationEnd(TrainContext ctx) { _swap?.Dispose(); _swap = null; }
 
     /// <summary>The decay used at the next update.</summary>
     public float CurrentDecay => Warmup ? Math.Min(Decay, (1f + Updates) / (10f + Updates)) : Decay;
