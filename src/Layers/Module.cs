@@ -179,6 +179,23 @@ public abstract class Module
             if (state.TryGetValue(name, out var v)) t.Copy_(v);
     }
 
+    /// <summary>Saves <see cref="StateDict"/> to a .safetensors file (atomically: temp file, then rename).</summary>
+    public void Save(string path)
+    {
+        var sd = StateDict();
+        try { Safetensors.Save(path, sd); }
+        finally { foreach (var t in sd.Values) t.Dispose(); }
+    }
+
+    /// <summary>Loads a .safetensors file into this module (<see cref="LoadStateDict"/>: names and shapes checked, every mismatch reported).</summary>
+    public void Load(string path, bool strict = true)
+    {
+        var sd = Safetensors.Load(path);
+        try { LoadStateDict(sd, strict); }
+        catch (ArgumentException e) { throw new ArgumentException($"loading '{path}': {e.Message}", e); }
+        finally { foreach (var t in sd.Values) t.Dispose(); }
+    }
+
     // ---- printing ------------------------------------------------------------------
 
     /// <summary>One line describing this module's own configuration (shapes, options).</summary>
