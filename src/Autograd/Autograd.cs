@@ -8,8 +8,10 @@ public static class Autograd
     /// <summary>True unless inside <see cref="NoGrad"/> (per thread).</summary>
     public static bool IsEnabled => _noGradDepth == 0;
 
-    /// <summary>When on, every recorded op checks its output and names the first op that made a NaN or Inf.</summary>
-    public static bool DetectAnomaly { get; set; }
+    [ThreadStatic] private static bool _detectAnomaly;
+
+    /// <summary>When on (for the current thread), every op checks its output and names the first op that made a NaN or Inf.</summary>
+    public static bool DetectAnomaly { get => _detectAnomaly; set => _detectAnomaly = value; }
 
     /// <summary>Disables graph recording until disposed: <c>using (Tensor.NoGrad()) { ... }</c>.</summary>
     public static IDisposable NoGrad() => new NoGradScope();

@@ -96,9 +96,16 @@ public static class BackendRegistry
 
     private static void EnsureLoaded()
     {
-        if (_loaded) return;
-        _loaded = true;
-        var asm = Assembly.Load("Engine.Kernels");
-        RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+        if (Volatile.Read(ref _loaded)) return;
+        lock (LoadGate)
+        {
+            if (_loaded) return;
+            // Loading Engine.Kernels runs its module initializer, which registers the CPU backend.
+            var asm = Assembly.Load("Engine.Kernels");
+            RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+            Volatile.Write(ref _loaded, true);
+        }
     }
+
+    private static readonly Lock LoadGate = new();
 }
