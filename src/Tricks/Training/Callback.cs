@@ -23,4 +23,6 @@ public abstract class Callback
     public virtual void OnValidationEnd(TrainContext ctx) { }
     public virtual void OnEpochEnd(TrainContext ctx) { }
     public virtual void OnTrainEnd(TrainContext ctx) { }
+    /// <summary>Always runs last, even when training throws: undo global settings here.</summary>
+    public virtual void OnTrainExit(TrainContext ctx) { }
 }

@@ -63,6 +63,23 @@ public sealed class EarlyStopping : Callback
         return true;
     }
 
+    /// <summary>Adds the best weights to tensors (under prefix) and returns the counters, for checkpoints.</summary>
+    public System.Text.Json.Nodes.JsonObject SaveState(Dictionary<string, Tensor> tensors, string prefix)
+    {
+        if (_best != null) foreach (var (k, t) in _best) tensors[prefix + k] = t;
+        return new() { ["best"] = Best, ["best_epoch"] = BestEpoch, ["bad_epochs"] = BadEpochs, ["should_stop"] = ShouldStop };
+    }
+
+    public void LoadState(System.Text.Json.Nodes.JsonObject o, Dictionary<string, Tensor> bestWeights)
+    {
+        Best = o["best"]?.GetValue<double>();
+        BestEpoch = o["best_epoch"]!.GetValue<int>();
+        BadEpochs = o["bad_epochs"]!.GetValue<int>();
+        ShouldStop = o["should_stop"]!.GetValue<bool>();
+        if (_best != null) foreach (var t in _best.Values) t.Dispose();
+        _best = bestWeights.Count == 0 ? null : bestWeights.ToDictionary(kv => kv.Key, kv => kv.Value.Keep());
+    }
+
     private void Snapshot(Module model)
     {
         if (_best != null) foreach (var t in _best.Values) t.Dispose();

@@ -47,5 +47,14 @@ public sealed class History
         return sb.ToString();
     }
 
+    /// <summary>Replaces the series with those of a saved history (a resumed run continues its curves).</summary>
+    public void Restore(System.Text.Json.Nodes.JsonObject saved)
+    {
+        Epochs.Clear(); Steps.Clear();
+        foreach (var (key, target) in new[] { ("epochs", Epochs), ("steps", Steps) })
+            if (saved[key] is System.Text.Json.Nodes.JsonObject o)
+                foreach (var (k, v) in o) target[k] = v!.AsArray().Select(n => n!.GetValue<double>()).ToList();
+    }
+
     public string ToJson() => JsonSerializer.Serialize(new { run = Run, epochs = Epochs, steps = Steps }, new JsonSerializerOptions { WriteIndented = true });
 }

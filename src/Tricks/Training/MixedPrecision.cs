@@ -50,6 +50,13 @@ public sealed class MixedPrecision : Callback
             }
     }
 
+    /// <summary>If training stopped between forward and backward, put the float32 masters back.</summary>
+    public override void OnTrainExit(TrainContext ctx)
+    {
+        foreach (var (p, master) in _masters) { p.SetData(master); master.Dispose(); }
+        _masters.Clear();
+    }
+
     public override void OnLoss(TrainContext ctx) => ctx.Loss = Scaler.ScaleLoss(ctx.Loss);
 
     public override void AfterBackward(TrainContext ctx)

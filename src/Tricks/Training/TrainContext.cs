@@ -11,13 +11,15 @@ public sealed class TrainContext
     public History History => Trainer.History;
 
     public int Epoch { get; internal set; }
+    /// <summary>The first epoch to run; a resuming callback (Checkpoints) sets it in OnTrainStart.</summary>
+    public int StartEpoch { get; set; }
     public int Epochs { get; internal set; }
     /// <summary>Index of the batch within the epoch.</summary>
     public int Batch { get; internal set; }
     /// <summary>Batches seen since training started (micro-batches under gradient accumulation).</summary>
-    public long GlobalBatch { get; internal set; }
+    public long GlobalBatch { get; set; }
     /// <summary>Optimizer steps taken since training started.</summary>
-    public long OptimizerSteps { get; internal set; }
+    public long OptimizerSteps { get; set; }
 
     /// <summary>The current batch's inputs and targets (on the model's device).</summary>
     public Tensor X { get; set; } = null!;

@@ -48,37 +48,44 @@ public sealed class Trainer
     public History Fit(IEnumerable<(Tensor x, Tensor y)> train, IEnumerable<(Tensor x, Tensor y)>? valid, int epochs, int startEpoch = 0)
     {
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), $"trainer: epochs must be >= 1, got {epochs}");
-        var ctx = new TrainContext(this) { Epochs = epochs };
+        var ctx = new TrainContext(this) { Epochs = epochs, StartEpoch = startEpoch };
         History.Run ??= RunInfo.Capture(Hyperparameters);
-        Each(c => c.OnTrainStart(ctx));
-        for (int epoch = startEpoch; epoch < epochs && !ctx.StopTraining; epoch++)
+        try
         {
-            ctx.Epoch = epoch;
-            Model.Train();
-            Each(c => c.OnEpochStart(ctx));
-            var metrics = new ClassificationMetrics(TopK);
-            ctx.Batch = 0;
-            foreach (var (x, y) in train)
+            Each(c => c.OnTrainStart(ctx));
+            for (int epoch = ctx.StartEpoch; epoch < epochs && !ctx.StopTraining; epoch++)
             {
-                TrainBatch(ctx, x, y, metrics);
-                ctx.Batch++;
-                if (ctx.StopTraining) break;
+                ctx.Epoch = epoch;
+                Model.Train();
+                Each(c => c.OnEpochStart(ctx));
+                var metrics = new ClassificationMetrics(TopK);
+                ctx.Batch = 0;
+                foreach (var (x, y) in train)
+                {
+                    TrainBatch(ctx, x, y, metrics);
+                    ctx.Batch++;
+                    if (ctx.StopTraining) break;
+                }
+                ctx.TrainMetrics = metrics.ToDictionary("train_");
+                History.LogEpoch("train_loss", metrics.Loss);
+                History.LogEpoch("train_accuracy", metrics.Accuracy);
+                History.LogEpoch("lr", Optimizer.ParamGroups[0].Lr);
+                if (valid != null)
+                {
+                    Each(c => c.OnValidationStart(ctx));
+                    var v = Evaluate(valid);
+                    ctx.ValidationMetrics = v.ToDictionary("val_");
+                    foreach (var (k, val) in ctx.ValidationMetrics) History.LogEpoch(k, val);
+                    Each(c => c.OnValidationEnd(ctx));
+                }
+                Each(c => c.OnEpochEnd(ctx));
             }
-            ctx.TrainMetrics = metrics.ToDictionary("train_");
-            History.LogEpoch("train_loss", metrics.Loss);
-            History.LogEpoch("train_accuracy", metrics.Accuracy);
-            History.LogEpoch("lr", Optimizer.ParamGroups[0].Lr);
-            if (valid != null)
-            {
-                Each(c => c.OnValidationStart(ctx));
-                var v = Evaluate(valid);
-                ctx.ValidationMetrics = v.ToDictionary("val_");
-                foreach (var (k, val) in ctx.ValidationMetrics) History.LogEpoch(k, val);
-                Each(c => c.OnValidationEnd(ctx));
-            }
-            Each(c => c.OnEpochEnd(ctx));
+            Each(c => c.OnTrainEnd(ctx));
         }
-        Each(c => c.OnTrainEnd(ctx));
+        finally
+        {
+            foreach (var c in _callbacks) c.OnTrainExit(ctx);
+        }
         return History;
     }
 

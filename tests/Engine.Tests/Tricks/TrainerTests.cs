@@ -149,3 +149,19 @@ public class TrainerTests
         Assert.NotEqual(trained, emaLoss, 5);
     }
 }
+
+public class AnomalyGuardTests
+{
+    [Fact]
+    public void NamesTheFirstOpThatMadeANaN()
+    {
+        var data = Blobs.Make(16, 8, 4, 16, seed: 40);
+        var net = new TinyNet(8, 16, 4, new Generator(41));
+        // The bug: log of a value that can be negative.
+        Tensor BadLoss(Tensor o, Tensor y) => o.Log().Mean();
+        var t = new Trainer(net, new SGD(net.Parameters(), lr: 0.1), BadLoss).With(new AnomalyGuard());
+        var e = Assert.Throws<AnomalyException>(() => t.Fit(data, null, epochs: 1));
+        Assert.Equal("Log", e.Op);
+        Assert.Contains("NaN", e.Message);
+    }
+}
