@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Engine.Training;
+
+/// <summary>
+/// Periodic checkpoints with resume. Each checkpoint is one safetensors file holding the model, the
+/// optimizer's state, the learning-rate scheduler, the EMA weights, the loss scaler, early stopping,
+/// the random generator and the training position, so that resuming from it continues exactly as
+/// the uninterrupted run would. Files are written to a temporary name and renamed into place: a crash
+/// mid-save leaves the previous checkpoints intact. The last <see cref="KeepLast"/> are kept, plus
+/// best.safetensors (by <see cref="Monitor"/>) and last.safetensors.
+/// </summary>
+/// <remarks>
+/// Checkpoints are written at the end of every <see cref="Every"/>-th epoch. Resume is epoch-exact;
+/// a data source with its own random state joins through <see cref="DataState"/>.
+/// </remarks>
+public sealed class Checkpoints : Callback
+{
+    public const string Format = "engine.checkpoint.v1";
+
+    public Checkpoints(string directory, int every = 1, int keepLast = 3, string monitor = "val_loss", bool? maximize = null, bool resume = false)
+    {
+        if (every < 1) throw new ArgumentOutOfRangeException(nameof(every), $"checkpoints: every must be >= 1, got {every}");
+        if (keepLast < 1) throw new ArgumentOutOfRangeException(nameof(keepLast), $"checkpoints: keepLast must be >= 1, got {keepLast}");
+        Directory = directory; Every = every; KeepLast = keepLast; Monitor = monitor; Resume = resume;
+        Maximize = maximize ?? monitor.Contains("acc", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public string Directory { get; }
+    public int Every { get; }
+    public int KeepLast { get; }
+    public string Monitor { get; }
+    public bool Maximize { get; }
+    /// <summary>When true, training starts from last.safetensors in <see cref="Directory"/> if it exists.</summary>
+    public bool Resume { get; }
+    /// <summary>Optional getter/setter of a data loader's own random state, saved with each checkpoint.</summary>
+    public (Func<ulong[]> get, Action<ulong[]> set)? DataState { get; init; }
+
+    public double? Best { get; private set; }
+    public string? LastPath { get; private set; }
+
+    public static string PathFor(string dir, int epoch) => System.IO.Path.Combine(dir, $"epoch-{epoch:D4}.safetensors");
+    public static string LastFile(string dir) => System.IO.Path.Combine(dir, "last.safetensors");
+    public static string BestFile(string dir) => System.IO.Path.Combine(dir, "best.safetensors");
+
+    public override void OnTrainStart(TrainContext ctx)
+    {
+        if (!Resume) return;
+        var last = LastFile(Directory);
+        if (File.Exists(last)) ctx.StartEpoch = Load(ctx, last);
+    }
+
+    public override void OnEpochEnd(TrainContext ctx)
+    {
+        int done = ctx.Epoch + 1;
+        bool isBest = false;
+        if (ctx.ValidationMetrics.TryGetValue(Monitor, out var m) || ctx.TrainMetrics.TryGetValue(Monitor.Replace("val_", "train_"), out m))
+            if (Best is not double b || (Maximize ? m > b : m < b)) { Best = m; isBest = true; }
+        if (done % Every != 0 && !isBest && done != ctx.Epochs && !ctx.StopTraining) return;
+        var path = PathFor(Directory, done);
+        Save(ctx, path, done);
+        File.Copy(path, LastFile(Directory) + ".tmp", overwrite: true);
+        File.Move(LastFile(Directory) + ".tmp", LastFile(Directory), overwrite: true);
+        if (isBest)
+        {
+            File.Copy(path, BestFile(Directory) + ".tmp", overwrite: true);
+            File.Move(BestFile(Directory) + ".tmp", BestFile(Directory), overwrite: true);
+        }
+        LastPath = path;
+        Prune();
+    }
+
+    private void Prune()
+    {
+        var files = System.IO.Directory.GetFiles(Directory, "epoch-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        foreach (var f in files.Take(Math.Max(0, files.Count - KeepLast))) File.Delete(f);
+    }
+
+    /// <summary>Writes everything needed to continue training after <paramref name="epochsDone"/> epochs.</summary>
+    public void Save(TrainContext ctx, string path, int epochsDone)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        var meta = new JsonObject
+        {
+            ["format"] = Format,
+            ["epochs_done"] = epochsDone,
+            ["optimizer_steps"] = ctx.OptimizerSteps,
+            ["global_batch"] = ctx.GlobalBatch,
+            ["best"] = Best,
+            ["rng"] = new JsonArray(Generator.Default.GetState().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray()),
+            ["engine"] = typeof(Tensor).Assembly.GetName().Version?.ToString(),
+        };
+        foreach (var (k, t) in ctx.Model.StateDict()) tensors["model." + k] = t;
+        meta["optimizer"] = AddState(tensors, "optimizer.", ctx.Optimizer.StateDict());
+        foreach (var cb in ctx.Trainer.Callbacks)
+            switch (cb)
+            {
+                case LrSchedule s: meta["scheduler"] = AddState(tensors, "scheduler.", s.Scheduler.StateDict()); break;
+                case ModelEma e:
+                    foreach (var (k, t) in e.StateDict()) tensors["ema." + k] = t;
+                    meta["ema_updates"] = e.Updates;
+                    break;
+                case MixedPrecision mp: meta["scaler"] = ToJson(mp.Scaler.StateDict()); break;
+                case EarlyStopping es: meta["early_stopping"] = es.SaveState(tensors, "early_stopping."); break;
+            }
+        if (DataState is var (get, _)) meta["data"] = new JsonArray(get().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray());
+        meta["history"] = JsonNode.Parse(ctx.History.ToJson());
+        Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() });
+    }
+
+    /// <summary>Restores a checkpoint into the trainer's model, optimizer and callbacks; returns the epoch to continue from.</summary>
+    public int Load(TrainContext ctx, string path)
+    {
+        var tensors = Safetensors.Load(path, out var md, ctx.Trainer.Device);
+        if (!md.TryGetValue(Format, out var json))
+            throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Format}' metadata); is it a plain model file? Load it with Module.Load instead");
+        var meta = JsonNode.Parse(json)!.AsObject();
+        ctx.Model.LoadStateDict(Strip(tensors, "model."));
+        ctx.Optimizer.LoadStateDict(ReadState(tensors, "optimizer.", meta["optimizer"]!.AsObject()));
+        foreach (var cb in ctx.Trainer.Callbacks)
+            switch (cb)
+            {
+                case LrSchedule s when meta["scheduler"] is JsonObject so: s.Scheduler.LoadStateDict(ReadState(tensors, "scheduler.", so)); break;
+                case ModelEma e when meta["ema_updates"] is JsonNode u:
+                    if (e.Model == null!) e.OnTrainStart(ctx);
+                    e.LoadStateDict(Strip(tensors, "ema."), u.GetValue<long>());
+                    break;
+                case MixedPrecision mp when meta["scaler"] is JsonObject sc: mp.Scaler.LoadStateDict(sc.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>())); break;
+                case EarlyStopping es when meta["early_stopping"] is JsonObject eo: es.LoadState(eo, Strip(tensors, "early_stopping.")); break;
+            }
+        Generator.Default.SetState(meta["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
+        if (DataState is var (_, set) && meta["data"] is JsonArray d) set(d.Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
+        ctx.OptimizerSteps = meta["optimizer_steps"]!.GetValue<long>();
+        ctx.GlobalBatch = meta["global_batch"]!.GetValue<long>();
+        Best = meta["best"]?.GetValue<double>();
+        if (meta["history"] is JsonObject h) ctx.History.Restore(h);
+        return meta["epochs_done"]!.GetValue<int>();
+    }
+
+    private static JsonObject AddState(Dictionary<string, Tensor> tensors, string prefix, StateDict s)
+    {
+        foreach (var (k, t) in s.Tensors) tensors[prefix + k] = t;
+        return ToJson(s.Values);
+    }
+
+    private static JsonObject ToJson(IReadOnlyDictionary<string, double> values)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in values) o[k] = v;
+        return o;
+    }
+
+    private static StateDict ReadState(Dictionary<string, Tensor> tensors, string prefix, JsonObject values)
+    {
+        var s = new StateDict();
+        foreach (var (k, v) in values) s.Values[k] = v!.GetValue<double>();
+        foreach (var (k, t) in Strip(tensors, prefix)) s.Tensors[k] = t;
+        return s;
+    }
+
+    private static Dictionary<string, Tensor> Strip(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}
