@@ -98,7 +98,7 @@ public class ReduceMatmulTests
         be.GemmNaive(IlgpuBackend.F(a), IlgpuBackend.Desc(a.Layout), IlgpuBackend.F(b), IlgpuBackend.Desc(b.Layout), IlgpuBackend.F(naive), B, M, N, K);
         Close(naive.ToArray(), fast.ToArray(), 1e-4f, 1e-4f);
         // And both against the double-precision triple loop of the CPU backend.
-        var host = Kernels.Cpu.CpuBackend.MatmulNaive(a.ToArray()[..(M * K)], b.ToArray()[..(K * N)], M, K, N);
+        var host = global::Engine.Kernels.Cpu.CpuBackend.MatmulNaive(a.ToArray()[..(M * K)], b.ToArray()[..(K * N)], M, K, N);
         Close(host, fast.ToArray()[..(M * N)], 1e-4f, 1e-4f);
     }
 }
