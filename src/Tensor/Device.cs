@@ -94,11 +94,19 @@ public static class BackendRegistry
         return Device.Cpu;
     }
 
+    // _loaded is set only after the initializer has registered the backends: setting it first let a
+    // second thread skip the load and find no CPU backend ("no backend is registered for device cpu").
+    private static readonly Lock LoadGate = new();
+
     private static void EnsureLoaded()
     {
-        if (_loaded) return;
-        _loaded = true;
-        var asm = Assembly.Load("Engine.Kernels");
-        RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+        if (Volatile.Read(ref _loaded)) return;
+        lock (LoadGate)
+        {
+            if (_loaded) return;
+            var asm = Assembly.Load("Engine.Kernels");
+            RuntimeHelpers.RunModuleConstructor(asm.ManifestModule.ModuleHandle);
+            Volatile.Write(ref _loaded, true);
+        }
     }
 }
