@@ -31,6 +31,28 @@ public class FixtureTests
         }
     }
 
+    public static TheoryData<string> MatrixCases() => new(Fixtures.Ops.Values.Where(c => c.Inputs.All(i => i.Shape.Length == 2 && i.Shape[0] > 1 && i.Shape[1] > 1)).Select(c => c.Name).Order());
+
+    /// <summary>
+    /// The same cases with every 2-D input given as a transposed view (strides [1, rows]) of a leaf holding
+    /// the transposed data: the kernels' strided paths, and gradients flowing back through the view.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(MatrixCases))]
+    public void StridedInputsGiveTheSameResults(string name)
+    {
+        var c = Fixtures.Ops[name];
+        using var _ = Tensor.Scope();
+        var leaves = c.Inputs.Select(i => i.ToTensor().T.Contiguous().RequiresGrad_()).ToArray();   // [cols, rows], contiguous
+        var xs = leaves.Select(l => l.T).ToArray();                                                  // [rows, cols], strided
+        Assert.All(xs, x => Assert.False(x.IsContiguous));
+        var y = OpTable.Run(c, xs);
+        Approx.Equal(c.Out.Shape, c.Out.Data, y, rtol: 2e-5, atol: 2e-5, what: $"{name} forward (strided inputs)");
+        y.Backward(new FixtureTensor(c.Out.Shape, c.Upstream).ToTensor());
+        for (int k = 0; k < xs.Length; k++)
+            Approx.Equal(c.Grads[k].Shape, c.Grads[k].Data, leaves[k].Grad!.T, rtol: 1e-4, atol: 5e-5, what: $"{name} gradient of input {k} (strided)");
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void GradientMatchesFiniteDifferences(string name)
