@@ -102,7 +102,8 @@ public sealed class OneCycleLR : LrScheduler
                 var ph = _phases[k];
                 if (t <= ph.EndStep || k == _phases.Length - 1)
                 {
-                    double pct = (t - start) / (ph.EndStep - start);
+                    // a phase of zero length (pctStart · totalSteps = 1) is already complete; PyTorch gives NaN here
+                    double pct = ph.EndStep == start ? 1 : (t - start) / (ph.EndStep - start);
                     lrs[i] = Anneal(g[ph.StartLr], g[ph.EndLr], pct);
                     if (_momentumKey != null) g[_momentumKey] = Anneal(g[ph.StartMomentum], g[ph.EndMomentum], pct);
                     break;

@@ -138,6 +138,15 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void OneCycleWithAOneStepWarmPhaseStartsAtThePeak()
+    {
+        var opt = TwoGroups("SGD");
+        new OneCycleLR(opt, maxLr: 1.0, totalSteps: 10, pctStart: 0.1);   // warm phase ends at step 0
+        Assert.Equal(1.0, opt.ParamGroups[0].Lr, 12);
+        Assert.Equal(0.85, opt.ParamGroups[0]["momentum"], 12);
+    }
+
+    [Fact]
     public void OneCycleNeedsSomethingToCycle()
     {
         var p = Tensor.Zeros(2).RequiresGrad_().Keep();
