@@ -7,6 +7,7 @@ namespace Engine.Tests.Layers;
 /// The safetensors reader and writer against files made by the fixture generator (which follows the
 /// spec byte for byte and verifies its own file), round trips, atomic writes and corrupted files.
 /// </summary>
+[Collection(SerialGenerator.Name)]
 public sealed class SafetensorsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("engine-st-").FullName;
@@ -18,8 +19,9 @@ public sealed class SafetensorsTests : IDisposable
         var sd = Safetensors.Load(Fixtures.PathOf("torch_written.safetensors"), out var meta);
         Assert.Equal("pt", meta["format"]);
         var expected = Fixtures.File("safetensors.json");
-        Assert.Equal(expected.EnumerateObject().Select(p => p.Name).Order(), sd.Keys.Order());
-        foreach (var p in expected.EnumerateObject())
+        var entries = expected.EnumerateObject().Where(p => !p.Name.StartsWith("__", StringComparison.Ordinal)).ToList();
+        Assert.Equal(entries.Select(p => p.Name).Order(), sd.Keys.Order());
+        foreach (var p in entries)
         {
             var t = sd[p.Name];
             Assert.Equal(Fixtures.Tensor(p.Value).Shape, t.Shape);
@@ -38,6 +40,34 @@ public sealed class SafetensorsTests : IDisposable
         var path = Path.Combine(_dir, "engine.safetensors");
         Safetensors.Save(path, sd);
         Assert.Equal(File.ReadAllBytes(Fixtures.PathOf("engine_expected.safetensors")), File.ReadAllBytes(path));
+    }
+
+    // The model behind fixtures/layers/engine_written.safetensors; generate.py loads that file into the same
+    // torch.nn.Sequential with load_state_dict and records its output on engine_input.safetensors.
+    private static Module EngineModel()
+    {
+        Seed.Everything(7);
+        var m = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2), new ReLU(), new Flatten(), new Linear(8, 3));
+        using (Tensor.Scope()) m.Forward(Tensor.Randn(new Shape(4, 1, 4, 4), new Generator(12)));   // one training step of BN statistics
+        return m.Eval();
+    }
+
+    [Fact]
+    public void PyTorchReadsEngineFiles()
+    {
+        var model = EngineModel();
+        var input = Tensor.Randn(new Shape(2, 1, 4, 4), new Generator(11));
+        if (Environment.GetEnvironmentVariable("ENGINE_WRITE_FIXTURES") is string src)   // path of the source fixtures folder
+        {
+            model.Save(Path.Combine(src, "engine_written.safetensors"));
+            Safetensors.Save(Path.Combine(src, "engine_input.safetensors"), new Dictionary<string, Tensor> { ["input"] = input });
+        }
+        var path = Path.Combine(_dir, "engine.safetensors");
+        model.Save(path);
+        Assert.Equal(File.ReadAllBytes(Fixtures.PathOf("engine_written.safetensors")), File.ReadAllBytes(path));
+        // PyTorch loaded the committed file into nn.Sequential(Conv2d, BatchNorm2d, ReLU, Flatten, Linear) and ran it.
+        var torchOut = Fixtures.Tensor(Fixtures.File("safetensors.json").GetProperty("__engine_model_output"));
+        using (Tensor.NoGrad()) Close.Assert(torchOut, model.Forward(input), "PyTorch output of the Engine-written model", 1e-5f, 1e-5f);
     }
 
     [Fact]
