@@ -13,15 +13,19 @@ namespace Engine.Training;
 /// best.safetensors (by <see cref="Monitor"/>) and last.safetensors.
 /// </summary>
 /// <remarks>
-/// Checkpoints are written at the end of every <see cref="Every"/>-th epoch. Resume is epoch-exact;
-/// a data source with its own random state joins through <see cref="DataState"/>.
+/// Checkpoints are written at the end of every <see cref="Every"/>-th epoch and, with
+/// <see cref="EverySteps"/>, after every N-th optimizer step. Give the training <see cref="DataLoader"/>
+/// as <see cref="Loader"/> so its shuffling state and position are saved too: a run resumed from a
+/// mid-epoch checkpoint then continues with the very next batch.
 /// </remarks>
 public sealed class Checkpoints : Callback
 {
     public const string Format = "engine.checkpoint.v1";
 
-    public Checkpoints(string directory, int every = 1, int keepLast = 3, string monitor = "val_loss", bool? maximize = null, bool resume = false)
+    public Checkpoints(string directory, int every = 1, int keepLast = 3, string monitor = "val_loss", bool? maximize = null, bool resume = false, int everySteps = 0)
     {
+        if (everySteps < 0) throw new ArgumentOutOfRangeException(nameof(everySteps), $"checkpoints: everySteps must be >= 0, got {everySteps}");
+        EverySteps = everySteps;
         if (every < 1) throw new ArgumentOutOfRangeException(nameof(every), $"checkpoints: every must be >= 1, got {every}");
         if (keepLast < 1) throw new ArgumentOutOfRangeException(nameof(keepLast), $"checkpoints: keepLast must be >= 1, got {keepLast}");
         Directory = directory; Every = every; KeepLast = keepLast; Monitor = monitor; Resume = resume;
@@ -35,13 +39,16 @@ public sealed class Checkpoints : Callback
     public bool Maximize { get; }
     /// <summary>When true, training starts from last.safetensors in <see cref="Directory"/> if it exists.</summary>
     public bool Resume { get; }
-    /// <summary>Optional getter/setter of a data loader's own random state, saved with each checkpoint.</summary>
-    public (Func<ulong[]> get, Action<ulong[]> set)? DataState { get; init; }
+    /// <summary>Also checkpoint after every N-th optimizer step (0: only at epoch ends).</summary>
+    public int EverySteps { get; }
+    /// <summary>The training loader, whose position and shuffling state are saved and restored.</summary>
+    public Data.DataLoader? Loader { get; init; }
 
     public double? Best { get; private set; }
     public string? LastPath { get; private set; }
 
     public static string PathFor(string dir, int epoch) => System.IO.Path.Combine(dir, $"epoch-{epoch:D4}.safetensors");
+    public static string StepPathFor(string dir, long step) => System.IO.Path.Combine(dir, $"step-{step:D8}.safetensors");
     public static string LastFile(string dir) => System.IO.Path.Combine(dir, "last.safetensors");
     public static string BestFile(string dir) => System.IO.Path.Combine(dir, "best.safetensors");
 
@@ -52,6 +59,16 @@ public sealed class Checkpoints : Callback
         if (File.Exists(last)) ctx.StartEpoch = Load(ctx, last);
     }
 
+    public override void AfterStep(TrainContext ctx)
+    {
+        if (EverySteps == 0 || ctx.OptimizerSteps % EverySteps != 0) return;
+        var path = StepPathFor(Directory, ctx.OptimizerSteps);
+        Save(ctx, path, ctx.Epoch, midEpoch: true);
+        Publish(path, LastFile(Directory));
+        LastPath = path;
+        Prune("step-*.safetensors");
+    }
+
     public override void OnEpochEnd(TrainContext ctx)
     {
         int done = ctx.Epoch + 1;
@@ -60,32 +77,39 @@ public sealed class Checkpoints : Callback
             if (Best is not double b || (Maximize ? m > b : m < b)) { Best = m; isBest = true; }
         if (done % Every != 0 && !isBest && done != ctx.Epochs && !ctx.StopTraining) return;
         var path = PathFor(Directory, done);
-        Save(ctx, path, done);
-        File.Copy(path, LastFile(Directory) + ".tmp", overwrite: true);
-        File.Move(LastFile(Directory) + ".tmp", LastFile(Directory), overwrite: true);
-        if (isBest)
-        {
-            File.Copy(path, BestFile(Directory) + ".tmp", overwrite: true);
-            File.Move(BestFile(Directory) + ".tmp", BestFile(Directory), overwrite: true);
-        }
+        Save(ctx, path, done, midEpoch: false);
+        Publish(path, LastFile(Directory));
+        if (isBest) Publish(path, BestFile(Directory));
         LastPath = path;
-        Prune();
+        Prune("epoch-*.safetensors");
+        Prune("step-*.safetensors");
     }
 
-    private void Prune()
+    /// <summary>Copies a finished checkpoint to a fixed name through a temporary file and a rename (atomic).</summary>
+    private static void Publish(string from, string to)
     {
-        var files = System.IO.Directory.GetFiles(Directory, "epoch-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        File.Copy(from, to + ".tmp", overwrite: true);
+        File.Move(to + ".tmp", to, overwrite: true);
+    }
+
+    private void Prune(string pattern)
+    {
+        var files = System.IO.Directory.GetFiles(Directory, pattern).OrderBy(f => f, StringComparer.Ordinal).ToList();
         foreach (var f in files.Take(Math.Max(0, files.Count - KeepLast))) File.Delete(f);
     }
 
-    /// <summary>Writes everything needed to continue training after <paramref name="epochsDone"/> epochs.</summary>
-    public void Save(TrainContext ctx, string path, int epochsDone)
+    /// <summary>
+    /// Writes everything needed to continue training: after <paramref name="epoch"/> completed epochs, or
+    /// (midEpoch) inside epoch <paramref name="epoch"/> after the current batch.
+    /// </summary>
+    public void Save(TrainContext ctx, string path, int epoch, bool midEpoch)
     {
         var tensors = new Dictionary<string, Tensor>();
         var meta = new JsonObject
         {
             ["format"] = Format,
-            ["epochs_done"] = epochsDone,
+            ["epochs_done"] = epoch,
+            ["mid_epoch"] = midEpoch,
             ["optimizer_steps"] = ctx.OptimizerSteps,
             ["global_batch"] = ctx.GlobalBatch,
             ["best"] = Best,
@@ -105,7 +129,15 @@ public sealed class Checkpoints : Callback
                 case MixedPrecision mp: meta["scaler"] = ToJson(mp.Scaler.StateDict()); break;
                 case EarlyStopping es: meta["early_stopping"] = es.SaveState(tensors, "early_stopping."); break;
             }
-        if (DataState is var (get, _)) meta["data"] = new JsonArray(get().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray());
+        if (Loader != null)
+        {
+            var ls = Loader.GetState();
+            meta["loader"] = new JsonObject
+            {
+                ["epoch"] = ls.Epoch, ["batch"] = ls.BatchIndex,
+                ["rng"] = new JsonArray(ls.Generator.Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray()),
+            };
+        }
         meta["history"] = JsonNode.Parse(ctx.History.ToJson());
         Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() });
     }
@@ -131,7 +163,9 @@ public sealed class Checkpoints : Callback
                 case EarlyStopping es when meta["early_stopping"] is JsonObject eo: es.LoadState(eo, Strip(tensors, "early_stopping.")); break;
             }
         Generator.Default.SetState(meta["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
-        if (DataState is var (_, set) && meta["data"] is JsonArray d) set(d.Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
+        if (Loader != null && meta["loader"] is JsonObject lo)
+            Loader.SetState(new Data.DataLoaderState(lo["epoch"]!.GetValue<int>(), lo["batch"]!.GetValue<int>(),
+                lo["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray()));
         ctx.OptimizerSteps = meta["optimizer_steps"]!.GetValue<long>();
         ctx.GlobalBatch = meta["global_batch"]!.GetValue<long>();
         Best = meta["best"]?.GetValue<double>();

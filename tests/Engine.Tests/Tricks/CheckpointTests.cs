@@ -46,7 +46,10 @@ public class CheckpointTests : IDisposable
         t2.Fit(new Shuffled(data), valid, epochs: 2);
         Seed.Everything(999);                                   // a new process: different RNG state, fresh objects
         var (resumed, t3, sched3, ema3) = Setup(Path.Combine(_dir, "b"), resume: true);
+        long stepsRun = 0;
+        t3.With(new StepCounter(() => stepsRun++));
         var h = t3.Fit(new Shuffled(data), valid, epochs: 4);
+        Assert.Equal(2 * 6, stepsRun);                           // only epochs 3 and 4 ran
 
         Assert.Equal(straight.Parameters().SelectMany(p => p.ToArray()), resumed.Parameters().SelectMany(p => p.ToArray()));
         Assert.Equal(ema1.StateDict()["w1"].ToArray(), ema3.StateDict()["w1"].ToArray());
@@ -85,4 +88,51 @@ public class CheckpointTests : IDisposable
         Assert.Equal(good, File.ReadAllBytes(last));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
+}
+
+[Collection("Data.GlobalGenerator")]
+public class MidEpochCheckpointTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "engine-ckpt-step-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private static (TinyNet net, Trainer trainer, Engine.Data.DataLoader loader) Setup(string dir, bool resume, int everySteps)
+    {
+        var g = new Generator(50);
+        var x = Tensor.Randn(new Shape(80, 8), g); var y = Tensor.Randint(0, 4, new Shape(80), g);
+        var loader = new Engine.Data.DataLoader(Engine.Data.TensorDataset.FromTensors(x, y), batchSize: 16, shuffle: true, generator: new Generator(51));
+        var net = new TinyNet(8, 16, 4, new Generator(52));
+        var opt = new SGD(net.Parameters(), lr: 0.1, momentum: 0.9);
+        var t = new Trainer(net, opt, TinyNet.CrossEntropy).With(new Checkpoints(dir, resume: resume, everySteps: everySteps) { Loader = loader });
+        return (net, t, loader);
+    }
+
+    [Fact]
+    public void ResumingFromAStepCheckpointContinuesWithTheNextBatch()
+    {
+        var (straight, t1, l1) = Setup(Path.Combine(_dir, "a"), resume: false, everySteps: 0);
+        t1.Fit(l1, null, epochs: 3);
+
+        var (_, t2, l2) = Setup(Path.Combine(_dir, "b"), resume: false, everySteps: 7);
+        t2.Fit(l2, null, epochs: 2);                           // 10 steps; the last step checkpoint is step 7, mid epoch 2
+        // Keep only the step-7 checkpoint as "last": the run died right after it.
+        var step7 = Checkpoints.StepPathFor(Path.Combine(_dir, "b"), 7);
+        File.Copy(step7, Checkpoints.LastFile(Path.Combine(_dir, "b")), overwrite: true);
+
+        var (resumed, t3, l3) = Setup(Path.Combine(_dir, "b"), resume: true, everySteps: 7);
+        long stepsRun = 0;
+        t3.With(new StepCounter(() => stepsRun++));
+        t3.Fit(l3, null, epochs: 3);
+        Assert.Equal(15 - 7, stepsRun);                          // it resumed: only the missing 8 steps ran
+        Assert.Equal(straight.Parameters().SelectMany(p => p.ToArray()), resumed.Parameters().SelectMany(p => p.ToArray()));
+    }
+}
+
+internal sealed class StepCounter(Action onStep) : Callback
+{
+    public override void AfterStep(TrainContext ctx) => onStep();
 }
