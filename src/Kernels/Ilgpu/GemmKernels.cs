@@ -29,13 +29,20 @@ internal static class GemmKernels
     /// dense [B, M, N]. (The accumulator lines are written out: ILGPU keeps named locals in registers,
     /// while a local array could live in local memory.)
     /// </summary>
-    public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, MatDesc da, MatDesc db, int M, int N, int K)
+    /// <remarks>
+    /// Split-K: with kSplit &gt; 1 grid z runs over (batch, part) pairs and part p covers k in
+    /// [p*kLen, (p+1)*kLen); y is then [B*kSplit, M, N] partial products, summed by <see cref="SumSplits"/>.
+    /// This keeps the GPU busy when M x N is a few tiles but K is huge (a conv weight gradient:
+    /// M x N = K x C*R*S, K = N*P*Q).
+    /// </remarks>
+    public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, MatDesc da, MatDesc db, int M, int N, int K, int kSplit, int kLen)
     {
         var As = SharedMemory.Allocate<float>(Step * APitch);
         var Bs = SharedMemory.Allocate<float>(Step * Tile);
         int t = Group.IdxX, tx = t & 7, ty = t >> 3;
-        int n0 = Grid.IdxX * Tile, m0 = Grid.IdxY * Tile, bi = Grid.IdxZ;
+        int n0 = Grid.IdxX * Tile, m0 = Grid.IdxY * Tile, z = Grid.IdxZ, bi = z / kSplit, part = z % kSplit;
         int aBase = da.Off + bi * da.SB, bBase = db.Off + bi * db.SB;
+        int kBegin = part * kLen, kEnd = kBegin + kLen < K ? kBegin + kLen : K;
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
         float c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
@@ -46,18 +53,18 @@ internal static class GemmKernels
         float c60 = 0, c61 = 0, c62 = 0, c63 = 0, c64 = 0, c65 = 0, c66 = 0, c67 = 0;
         float c70 = 0, c71 = 0, c72 = 0, c73 = 0, c74 = 0, c75 = 0, c76 = 0, c77 = 0;
 
-        for (int k0 = 0; k0 < K; k0 += Step)
+        for (int k0 = kBegin; k0 < kEnd; k0 += Step)
         {
             for (int l = 0; l < 16; l++)
             {
                 // a tile: element e -> row e/16, k e%16 (k fastest: coalesced for row-major a).
                 int e = t + Threads * l, am = e >> 4, ak = e & 15;
                 int gm = m0 + am, gk = k0 + ak;
-                As[ak * APitch + am] = gm < M && gk < K ? a[aBase + gm * da.SR + gk * da.SC] : 0f;
+                As[ak * APitch + am] = gm < M && gk < kEnd ? a[aBase + gm * da.SR + gk * da.SC] : 0f;
                 // b tile: element e -> k e/64, column e%64 (column fastest: coalesced for row-major b).
                 int bk = e >> 6, bn = e & 63;
                 int hk = k0 + bk, hn = n0 + bn;
-                Bs[bk * Tile + bn] = hk < K && hn < N ? b[bBase + hk * db.SR + hn * db.SC] : 0f;
+                Bs[bk * Tile + bn] = hk < kEnd && hn < N ? b[bBase + hk * db.SR + hn * db.SC] : 0f;
             }
             Group.Barrier();
             for (int kk = 0; kk < Step; kk++)
@@ -77,7 +84,7 @@ internal static class GemmKernels
             Group.Barrier();
         }
 
-        long yb = (long)bi * M * N;
+        long yb = (long)z * M * N;
         Store(y, yb, M, N, m0 + ty + 0, n0 + tx, c00, c01, c02, c03, c04, c05, c06, c07);
         Store(y, yb, M, N, m0 + ty + 8, n0 + tx, c10, c11, c12, c13, c14, c15, c16, c17);
         Store(y, yb, M, N, m0 + ty + 16, n0 + tx, c20, c21, c22, c23, c24, c25, c26, c27);
@@ -101,6 +108,15 @@ internal static class GemmKernels
         if (n + 40 < N) y[r + n + 40] = v5;
         if (n + 48 < N) y[r + n + 48] = v6;
         if (n + 56 < N) y[r + n + 56] = v7;
+    }
+
+    /// <summary>y[b, j] = sum over p of partial[b*kSplit + p, j] (j over M*N): the second half of split-K.</summary>
+    public static void SumSplits(Index1D i, ArrayView<float> partial, ArrayView<float> y, int kSplit, int mn)
+    {
+        int j = i % mn, b = i / mn;
+        float s = 0;
+        for (int p = 0; p < kSplit; p++) s += partial[((long)b * kSplit + p) * mn + j];
+        y[i] = s;
     }
 
     /// <summary>The naive reference: one thread per output element, a plain dot product (auto-grouped; index = (b*M + i)*N + j).</summary>
