@@ -26,9 +26,28 @@ public sealed partial class IlgpuBackend
         if ((long)B * M * N == 0) return;
         if (K == 0) { y.SubView(0, (long)B * M * N).MemSetToZero(); return; }
         if (GroupSize < GemmKernels.Threads) { GemmNaive(a, da, b, db, y, B, M, N, K); return; }
-        var k = Kernel("gemm.tiled", acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatDesc, MatDesc, int, int, int>(GemmKernels.Tiled));
-        var grid = new Index3D((N + GemmKernels.Tile - 1) / GemmKernels.Tile, (M + GemmKernels.Tile - 1) / GemmKernels.Tile, B);
-        k(new KernelConfig(grid, new Index3D(GemmKernels.Threads, 1, 1)), a, b, y, da, db, M, N, K);
+        var k = Kernel("gemm.tiled", acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatDesc, MatDesc, int, int, int, int, int>(GemmKernels.Tiled));
+        int tilesN = (N + GemmKernels.Tile - 1) / GemmKernels.Tile, tilesM = (M + GemmKernels.Tile - 1) / GemmKernels.Tile;
+        int split = SplitK(B * tilesM * tilesN, K);
+        var config = (Index3D z) => new KernelConfig(new Index3D(tilesN, tilesM, z.X), new Index3D(GemmKernels.Threads, 1, 1));
+        if (split == 1) { k(config(new Index3D(B, 1, 1)), a, b, y, da, db, M, N, K, 1, K); return; }
+        // Split-K: each of `split` groups per tile covers a range of K (a multiple of the step), then a sum.
+        int kLen = (K / split + GemmKernels.Step - 1) / GemmKernels.Step * GemmKernels.Step;
+        split = (K + kLen - 1) / kLen;
+        using var partial = New(Shape.Wrap([B * split, M, N]));
+        k(config(new Index3D(B * split, 1, 1)), a, b, F(partial), da, db, M, N, K, split, kLen);
+        var sum = Kernel("gemm.sum_splits", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GemmKernels.SumSplits));
+        sum(B * M * N, F(partial), y, split, M * N);
+    }
+
+    /// <summary>Minimum tile-groups worth launching: below it, K is split to fill the device.</summary>
+    internal static int SplitKTarget = 128;
+
+    /// <summary>How many parts to cut K into: enough groups to reach the target, each part at least 256 deep.</summary>
+    internal static int SplitK(int groups, int K)
+    {
+        if (groups >= SplitKTarget || K < 512) return 1;
+        return Math.Clamp(Math.Min(SplitKTarget / groups, K / 256), 1, 64);
     }
 
     /// <summary>The one-thread-per-output reference GEMM (tests compare the tiled kernel with it).</summary>

@@ -101,8 +101,10 @@ public static class IlgpuDevices
                 // Fast 32-bit math: float kernels never silently widen to double.
                 DeviceType.Cuda => Context.Create(b => b.Cuda().Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms()),
                 DeviceType.OpenCL => Context.Create(b => b.OpenCL().Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2).EnableAlgorithms()),
-                // GPU-shaped groups (up to 1024 threads, warps of 32) so the grouped kernels run as on a GPU.
-                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms()),
+                // GPU-shaped warps of 32 and groups of up to 64 threads (the GEMM group). Each thread of a
+                // group is an OS thread and every launch wakes all of them: more threads per group would
+                // only make every launch slower here.
+                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(new CPUDevice(32, 2, 1)).EnableAlgorithms()),
                 _ => null,
             };
         }

@@ -5,7 +5,7 @@ namespace Engine.Tests.Ilgpu;
 
 // Reductions, softmax and GEMM on ILGPU's CPU accelerator against the CPU backend.
 // Tolerances: sums 1e-4 abs + 1e-4 rel (tree order differs from the CPU's); max/min/argmax exact;
-// matmul 1e-4 abs + 1e-4 rel for K up to 70 with N(0,1) inputs.
+// matmul 1e-4 * sqrt(K) abs + 1e-4 rel with N(0,1) inputs (float rounding grows like sqrt(K)).
 [Collection("ilgpu")]
 public class ReduceMatmulTests
 {
@@ -71,10 +71,12 @@ public class ReduceMatmulTests
     [InlineData(1, 65, 70, 63)]      // odd sizes straddling the 64 tile
     [InlineData(3, 17, 5, 129)]
     [InlineData(2, 128, 33, 64)]
+    [InlineData(2, 20, 1500, 30)]    // few tiles, deep K: split-K (partial products, then a sum)
     public void MatmulMatchesCpuOnOddSizes(int B, int M, int K, int N)
     {
+        if (K >= 1000) Assert.True(IlgpuBackend.SplitK(B, K) > 1, "this case should take the split-K path");
         var a = Pair(25, B, M, K); var b = Pair(26, B, K, N);
-        Close(Cpu.Matmul(a.cpu, b.cpu), Gpu.Matmul(a.gpu, b.gpu), 1e-4f, 1e-4f);
+        Close(Cpu.Matmul(a.cpu, b.cpu), Gpu.Matmul(a.gpu, b.gpu), 1e-4f * MathF.Sqrt(K), 1e-4f);
     }
 
     [Fact]
