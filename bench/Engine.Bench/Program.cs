@@ -1,9 +1,10 @@
 using BenchmarkDotNet.Running;
 using Engine.Bench;
 
-// dotnet run -c Release --project bench/Engine.Bench -- compare [--json] [--only NAME,...]
+// dotnet run -c Release --project bench/Engine.Bench -- compare [--json] [--only NAME,...] [--repeat n]
 //     times the DESIGN.md section 5 workloads (the engine's half of bench/compare.sh)
-// dotnet run -c Release --project bench/Engine.Bench -- [BenchmarkDotNet args, e.g. --filter *Gemm*]
+// dotnet run -c Release --project bench/Engine.Bench -- --inProcess --filter '*GemmBench*'
+//     BenchmarkDotNet suites; --inProcess skips building a generated project (which can time out on a loaded 2-core machine)
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args);
 return 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Gemm;
 
@@ -34,7 +35,7 @@ internal static unsafe class ConvGemm
         var g = Of(xs, ws, a);
         bool direct = NoColumns(g, a);
         nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
-        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, (n0, n1) =>
+        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
         {
             float* col = null;
             var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
@@ -65,7 +66,7 @@ internal static unsafe class ConvGemm
         var g = Of(xs, ws, a);
         bool direct = NoColumns(g, a);
         nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
-        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, (n0, n1) =>
+        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
         {
             var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
             fixed (float* col = buf)
@@ -97,6 +98,7 @@ internal static unsafe class ConvGemm
         // One partial dW per chunk of images; chunk 0 writes straight into dw.
         var partial = new float[chunks > 1 ? (chunks - 1) * wlen : 0];
         nint dyp = (nint)dy, xp = (nint)x, dwp = (nint)dw;
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Chunk(int ci)
         {
             int n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;

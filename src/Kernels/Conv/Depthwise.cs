@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Engine.Kernels.Cpu;
 
@@ -19,6 +20,7 @@ internal static unsafe class Depthwise
         new(x[0], x[1], x[2], x[3], w[0], w[0] / x[1], w[2], w[3], a.OutH(x[2], w[2]), a.OutW(x[3], w[3]), x[2] + 2 * a.PadH, x[3] + 2 * a.PadW);
 
     /// <summary>Copies plane x[H,W] into the interior of the zeroed padded plane xp[Hp,Wp].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, in Geo g, in Conv2dArgs a, float* xp)
     {
         new Span<float>(xp, g.Hp * g.Wp).Clear();
@@ -30,7 +32,7 @@ internal static unsafe class Depthwise
     {
         var g = Of(xs, ws, a);
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
-        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (t0, t1) =>
+        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             fixed (float* xp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
                 for (int t = t0; t < t1; t++)
@@ -46,6 +48,8 @@ internal static unsafe class Depthwise
                 }
         });
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     private static void PlaneForward(float* xp, float* w, float b, float* y, in Geo g, in Conv2dArgs a)
     {
@@ -84,7 +88,7 @@ internal static unsafe class Depthwise
     {
         var g = Of(xs, ws, a);
         nint dyP = (nint)dy, wP = (nint)w, dxP = (nint)dx;
-        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (t0, t1) =>
+        Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             fixed (float* dxp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
                 for (int t = t0; t < t1; t++)
@@ -102,6 +106,8 @@ internal static unsafe class Depthwise
                 }
         });
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     private static void PlaneBackwardInput(float* dy, float* w, float* dxp, in Geo g, in Conv2dArgs a)
     {
@@ -133,7 +139,7 @@ internal static unsafe class Depthwise
     {
         var g = Of(xs, ws, a);
         nint dyP = (nint)dy, xP = (nint)x, dwP = (nint)dw;
-        Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, (c0, c1) =>
+        Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             int RS = g.R * g.S;
             Span<double> acc = stackalloc double[RS];
@@ -155,6 +161,7 @@ internal static unsafe class Depthwise
     }
 
     /// <summary>acc[r*S + s] += sum_{p,q} dy[p,q] * xp[p*sh + r*dh, q*sw + s*dw] for one plane (float vectors per row, summed in double per plane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PlaneBackwardWeight(float* dy, float* xp, Span<double> acc, in Geo g, in Conv2dArgs a)
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;

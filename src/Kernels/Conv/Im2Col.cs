@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Engine.Kernels.Conv;
 
 // Shape letters: C in-channels (of one group), H W input, R S kernel, P Q output.
@@ -5,6 +6,7 @@ namespace Engine.Kernels.Conv;
 // so that conv = W[K, C*R*S] @ col[C*R*S, P*Q]. col2im is its adjoint: it adds each column entry back into x.
 internal static unsafe class Im2Col
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(float* x, int C, int H, int W, int R, int S, int P, int Q, in Conv2dArgs a, float* col)
     {
         for (int c = 0; c < C; c++)
@@ -32,6 +34,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>x += col2im(col): the adjoint of <see cref="Pack"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(float* col, int C, int H, int W, int R, int S, int P, int Q, in Conv2dArgs a, float* x)
     {
         for (int c = 0; c < C; c++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Engine.Kernels.Cpu;
@@ -30,7 +31,7 @@ public sealed partial class CpuBackend
         long work = (long)M * N * K;
         if (B > 1 && work < 4 * Gemm.Sgemm.ParallelThreshold && (long)B * work >= Gemm.Sgemm.ParallelThreshold)
         {
-            Par.For(B, long.MaxValue, (b0, b1) =>
+            Par.For(B, long.MaxValue, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
             {
                 fixed (float* pa = av, pb = bv, pc = y)
                     for (int i = b0; i < b1; i++)
@@ -51,7 +52,7 @@ public sealed partial class CpuBackend
     internal static void MatmulRowAxpy(float[] av, Layout al, float[] bv, Layout bl, float[] y, int B, int M, int K, int N)
     {
         bool bRows = bl.Strides[2] == 1 || N == 1;
-        Par.For(B * M, (long)B * M * K * N, (r0, r1) =>
+        Par.For(B * M, (long)B * M * K * N, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             float[]? bRow = bRows ? null : new float[N];
             for (int r = r0; r < r1; r++)

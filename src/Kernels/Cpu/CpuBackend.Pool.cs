@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Engine.Kernels.Cpu;
 
 // Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
@@ -14,7 +15,7 @@ public sealed partial class CpuBackend
         float[] xs = F(xc), ys = F(y); int[] ids = I(idx); int xo = xc.Layout.Offset;
         if (Pool.Pool2x2.Applies(a))
         {
-            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* xp = xs, yp = ys) fixed (int* ip = ids)
                     for (int pl = p0; pl < p1; pl++)
@@ -33,7 +34,7 @@ public sealed partial class CpuBackend
     /// <summary>Any window, stride and padding: the reference for <see cref="Pool.Pool2x2.MaxPlane"/>.</summary>
     internal static void MaxPoolGeneric(float[] xs, int xo, float[] ys, int[] ids, int planes, int H, int W, int P, int Q, Pool2dArgs a)
     {
-        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
                 for (int p = 0; p < P; p++)
@@ -65,7 +66,7 @@ public sealed partial class CpuBackend
         var dx = New(xShape, zero: true);
         float[] ds = F(dyc), xs = F(dx); var ids = indices.IsContiguous ? I(indices) : indices.ToIntArray();
         int io = indices.IsContiguous ? indices.Layout.Offset : 0, dof = dyc.Layout.Offset;
-        Par.For(planes, (long)planes * PQ, (p0, p1) =>
+        Par.For(planes, (long)planes * PQ, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
                 for (int i = 0; i < PQ; i++)
@@ -86,7 +87,7 @@ public sealed partial class CpuBackend
         float[] xs = F(xc), ys = F(y); int xo = xc.Layout.Offset;
         if (Pool.Pool2x2.Applies(a))
         {
-            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* xp = xs, yp = ys)
                     for (int pl = p0; pl < p1; pl++)
@@ -95,7 +96,7 @@ public sealed partial class CpuBackend
             DisposeIfTemp(xc, x);
             return y;
         }
-        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
                 for (int p = 0; p < P; p++)
@@ -128,7 +129,7 @@ public sealed partial class CpuBackend
         float[] ds = F(dyc), xs = F(dx); int dof = dyc.Layout.Offset;
         if (Pool.Pool2x2.Applies(a))
         {
-            Par.For(planes, (long)planes * H * W, (p0, p1) =>
+            Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* dp = ds, xp = xs)
                     for (int pl = p0; pl < p1; pl++)
@@ -137,7 +138,7 @@ public sealed partial class CpuBackend
             DisposeIfTemp(dyc, dy);
             return dx;
         }
-        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, (p0, p1) =>
+        Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (int pl = p0; pl < p1; pl++)
                 for (int p = 0; p < P; p++)

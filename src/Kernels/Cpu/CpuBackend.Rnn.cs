@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Engine.Kernels.Ops;
 
@@ -19,7 +20,7 @@ public sealed partial class CpuBackend
         if (gates.Shape != Shape.Wrap([B, 4 * H])) throw new ShapeException($"lstm cell: gates {gates.Shape} must be [B,4H] = [{B},{4 * H}] for state {cPrev.Shape}");
         var h = New(cPrev.Shape); var c = New(cPrev.Shape); var act = New(gates.Shape);
         float[] g = F(gc), cp = F(cc), hs = F(h), cs = F(c), a = F(act); int go = gc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, (b0, b1) =>
+        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             for (int b = b0; b < b1; b++)
             {
@@ -55,7 +56,7 @@ public sealed partial class CpuBackend
         float[] dhs = F(dhc), a = F(ac), cp = F(cpc), cs = F(cc), dgs = F(dg), dcps = F(dcp);
         float[]? dcs = dcc == null ? null : F(dcc);
         int dho = dhc.Layout.Offset, dco = dcc?.Layout.Offset ?? 0, ao = ac.Layout.Offset, cpo = cpc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, (b0, b1) =>
+        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
@@ -98,7 +99,7 @@ public sealed partial class CpuBackend
         if (xg.Shape != Shape.Wrap([B, 3 * H]) || hg.Shape != xg.Shape) throw new ShapeException($"gru cell: xg {xg.Shape} and hg {hg.Shape} must be [B,3H] = [{B},{3 * H}] for state {hPrev.Shape}");
         var h = New(hPrev.Shape); var act = New(xg.Shape);
         float[] x = F(xc), hh = F(hc), p = F(pc), hs = F(h), a = F(act); int xo = xc.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, (b0, b1) =>
+        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
@@ -136,7 +137,7 @@ public sealed partial class CpuBackend
         var dxg = New(act.Shape); var dhg = New(act.Shape); var dhp = New(hPrev.Shape);
         float[] d = F(dhc), a = F(ac), hh = F(hc), p = F(pc), dx = F(dxg), dhh = F(dhg), dp = F(dhp);
         int dof = dhc.Layout.Offset, ao = ac.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, (b0, b1) =>
+        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)

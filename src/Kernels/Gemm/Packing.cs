@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Engine.Kernels.Gemm;
 
 // Packing of GEMM operands into the panel order the micro-kernel streams (BLIS).
@@ -8,6 +9,7 @@ namespace Engine.Kernels.Gemm;
 // contiguous fast path for the two common orders.
 internal static unsafe class Packing
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int rsA, int csA, int mc, int kc, float* ap)
     {
         const int MR = Sgemm.MR;
@@ -53,6 +55,7 @@ internal static unsafe class Packing
     }
 
     /// <summary>One NR-column panel: bp[k][NR] for k &lt; kc, n valid columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel(float* src, int rsB, int csB, int kc, int n, float* bp)
     {
         const int NR = Sgemm.NR;

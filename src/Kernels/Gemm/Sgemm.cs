@@ -68,6 +68,8 @@ public static unsafe class Sgemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
     private static void PackBRange(float* b, int rsB, int csB, int K, int nc, float* bp, int p0, int p1)
     {
         int ncR = RoundUp(nc, NR);
@@ -83,6 +85,7 @@ public static unsafe class Sgemm
     }
 
     /// <summary>One row block of C (rows [ic, ic+mc)) over one range of B panels, all of K.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Task(int t, int nSplit, int panels, int M, int K, int mc, int nc, float* a, int rsA, int csA,
         float* bp, int ncR, float* c, int ldc, bool accumulate)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -10,6 +11,8 @@ namespace Engine.Kernels.Pool;
 internal static unsafe class Pool2x2
 {
     public static bool Applies(Pool2dArgs a) => a.KernelH == 2 && a.KernelW == 2 && a.StrideH == 2 && a.StrideW == 2 && a.PadH == 0 && a.PadW == 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     public static void MaxPlane(float* x, int H, int W, float* y, int* idx)
     {
@@ -44,6 +47,8 @@ internal static unsafe class Pool2x2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
     public static void AvgPlane(float* x, int H, int W, float* y)
     {
         int P = H / 2, Q = W / 2;
@@ -63,6 +68,7 @@ internal static unsafe class Pool2x2
     }
 
     /// <summary>dx (zeroed by the caller) += dy/4 spread over each window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgBackwardPlane(float* dy, int H, int W, float* dx)
     {
         int P = H / 2, Q = W / 2;

@@ -100,3 +100,43 @@ public class ConvTests
         Assert.Contains("[2,1,4,4]", ex.Message);
     }
 }
+
+// Finite differences of loss = sum(conv(x, w, b) * g) through autograd (fast kernels underneath): a check that does
+// not lean on ConvNaive.
+public class ConvGradCheckTests
+{
+    [Theory]
+    [InlineData(1, 1, false)] // im2col + GEMM
+    [InlineData(2, 3, true)]  // depthwise (groups = channels = 3), stride 2
+    public void GradientsMatchFiniteDifferences(int dilation, int groups, bool strided)
+    {
+        int C = 3, K = 3 * (groups == 1 ? 2 : 1);
+        var args = new Conv2dArgs(strided ? 2 : 1, strided ? 2 : 1, 1, 1, dilation, dilation, groups);
+        var xv = KernelAssert.Random(2 * C * 7 * 8, 1); var wv = KernelAssert.Random(K * (C / groups) * 9, 2);
+        var bv = KernelAssert.Random(K, 3);
+        int P = args.OutH(7, 3), Q = args.OutW(8, 3);
+        var g = Tensor.FromArray(KernelAssert.Random(2 * K * P * Q, 4), 2, K, P, Q);
+        double Loss(float[] x, float[] w)
+        {
+            using var _ = Tensor.NoGrad();
+            var y = Tensor.FromArray(x, 2, C, 7, 8).Conv2d(Tensor.FromArray(w, K, C / groups, 3, 3), Tensor.FromArray(bv, K), args);
+            var ys = y.ToArray(); var gs = g.ToArray(); double s = 0;
+            for (int i = 0; i < ys.Length; i++) s += (double)ys[i] * gs[i];
+            return s;
+        }
+        var xt = Tensor.FromArray(xv, 2, C, 7, 8).RequiresGrad_(); var wt = Tensor.FromArray(wv, K, C / groups, 3, 3).RequiresGrad_();
+        (xt.Conv2d(wt, Tensor.FromArray(bv, K), args) * g).Sum().Backward();
+        float[] dx = xt.Grad!.ToArray(), dw = wt.Grad!.ToArray();
+        const float e = 1e-2f;
+        foreach (var (vals, grad, what) in new[] { (xv, dx, "dx"), (wv, dw, "dw") })
+            for (int i = 0; i < vals.Length; i += 5)
+            {
+                float keep = vals[i];
+                vals[i] = keep + e; double up = what == "dx" ? Loss(vals, wv) : Loss(xv, vals);
+                vals[i] = keep - e; double down = what == "dx" ? Loss(vals, wv) : Loss(xv, vals);
+                vals[i] = keep;
+                double num = (up - down) / (2 * e);
+                Assert.True(Math.Abs(num - grad[i]) <= 1e-2 * (1 + Math.Abs(num)), $"{what}[{i}]: backward {grad[i]}, finite difference {num}");
+            }
+    }
+}
