@@ -4,8 +4,9 @@ using Engine;
 
 // alignment [--reps N] [--device cpu|gpu]: forward+backward of Linear and Conv2d layers at an unaligned
 // size and at the aligned size next to it (500 vs 512 features, 3 vs 4 channels, batch 30 vs 32),
-// best-of-N wall time each, and the ratios:
+// timed in alternation, best-of-N wall time each, and the ratios:
 //   speedup   = t(unaligned) / t(aligned)            > 1: the aligned layer is faster outright
+//               (from the best times, and the median of the per-round ratios)
 //   per-FLOP  = speedup * flops(aligned) / flops(unaligned)   > 1: aligned does more work per second
 // The rule of thumb says "pad to the aligned size": it pays when speedup > 1, and the kernels are
 // alignment-sensitive when per-FLOP > 1 even if the extra work eats the gain.
@@ -20,8 +21,8 @@ for (int i = 0; i < args.Length; i++)
 var device = deviceName == "gpu" ? Device.Best() : Device.Cpu;
 Console.WriteLine($"alignment benchmark on {device}, {Environment.ProcessorCount} cores, best of {reps}; forward+backward per call");
 Console.WriteLine();
-Console.WriteLine("| case | unaligned | aligned | t unaligned (ms) | t aligned (ms) | speedup | per-FLOP |");
-Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
+Console.WriteLine("| case | unaligned | aligned | best t unaligned (ms) | best t aligned (ms) | speedup (best) | speedup (median) | per-FLOP (best) |");
+Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");
 
 // Linear(f, f) on x [batch, f] (input gradient too, as for a hidden layer): 3 GEMMs of 2*b*f*f flops.
 Pair("Linear features", "500", "512", () => Linear(128, 500), () => Linear(128, 512), 128.0 * 500 * 500, 128.0 * 512 * 512);
@@ -37,27 +38,38 @@ return 0;
 
 void Pair(string what, string a, string b, Func<Action> makeA, Func<Action> makeB, double flopsA, double flopsB)
 {
-    double ta = Best(makeA()), tb = Best(makeB());
+    var (ta, tb, median) = Interleaved(makeA(), makeB());
     double speedup = ta / tb, perFlop = speedup * flopsB / flopsA;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {what} | {a} | {b} | {ta:F3} | {tb:F3} | {speedup:F2} | {perFlop:F2} |"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {what} | {a} | {b} | {ta:F3} | {tb:F3} | {speedup:F2} | {median:F2} | {perFlop:F2} |"));
 }
 
-// Best wall time of reps calls in ms, after two warm-up calls (JIT, pool, PGO). Each rep times a
-// batch of calls lasting at least ~20 ms, so timer resolution does not matter.
-double Best(Action call)
+// The machine is shared, so its load changes from second to second. A and B are therefore timed in
+// alternation (A, B, A, B, ...: both see the same conditions), reps rounds, each timing a batch of
+// calls of at least ~20 ms; after two warm-up calls each (JIT, pool, PGO). Returns the best time of
+// each in ms, and the median over rounds of the per-round ratio t(A)/t(B).
+(double BestA, double BestB, double MedianRatio) Interleaved(Action a, Action b)
 {
-    call(); call();
-    var sw = Stopwatch.StartNew();
-    call();
-    int inner = Math.Max(1, (int)(20 / Math.Max(sw.Elapsed.TotalMilliseconds, 1e-3)));
-    double best = double.MaxValue;
+    a(); a(); b(); b();
+    int innerA = Inner(a), innerB = Inner(b);
+    double bestA = double.MaxValue, bestB = double.MaxValue;
+    var ratios = new List<double>();
     for (int r = 0; r < reps; r++)
     {
-        sw.Restart();
-        for (int k = 0; k < inner; k++) call();
-        best = Math.Min(best, sw.Elapsed.TotalMilliseconds / inner);
+        double ta = Time(a, innerA), tb = Time(b, innerB);
+        bestA = Math.Min(bestA, ta); bestB = Math.Min(bestB, tb);
+        ratios.Add(ta / tb);
     }
-    return best;
+    ratios.Sort();
+    return (bestA, bestB, ratios[ratios.Count / 2]);
+}
+
+static int Inner(Action call) => Math.Max(1, (int)(20 / Math.Max(Time(call, 1), 1e-3)));
+
+static double Time(Action call, int inner)
+{
+    var sw = Stopwatch.StartNew();
+    for (int k = 0; k < inner; k++) call();
+    return sw.Elapsed.TotalMilliseconds / inner;
 }
 
 Action Linear(int batch, int features)

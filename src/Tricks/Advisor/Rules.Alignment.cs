@@ -23,7 +23,7 @@ public static partial class Advisor
         if (o.BatchSize is not { } b || b % AlignMultiple == 0 || IsPowerOfTwo(b)) yield break;
         yield return new(BatchSizeId, Severity.Info,
             $"batch size {b} is neither a multiple of {AlignMultiple} nor a power of two; kernels vectorize over the batch best when it is. " +
-            $"Use {RoundUp(b, AlignMultiple)} (or {NextPowerOfTwo(b)}), and rescale the learning rate with the linear scaling rule.");
+            $"Use {RoundUp(b, AlignMultiple)}{(NextPowerOfTwo(b) != RoundUp(b, AlignMultiple) ? $" (or {NextPowerOfTwo(b)})" : "")}, and rescale the learning rate with the linear scaling rule.");
     }
 
     /// <summary>RNN hidden size, input size and batch should be multiples of 4, ideally of 64 (64/128/256).</summary>
