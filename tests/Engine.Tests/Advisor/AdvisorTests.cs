@@ -98,6 +98,13 @@ public class AdvisorTests
     }
 
     [Fact]
+    public void Recurrent_dropout_rate_is_checked_too()
+    {
+        Fires(DropoutRateId, new Sequential(new LSTM(32, 64, numLayers: 2, dropout: 0.7)), new());
+        Silent(DropoutRateId, new Sequential(new LSTM(32, 64, numLayers: 2, dropout: 0.3)), new());
+    }
+
+    [Fact]
     public void Dropout_right_before_or_after_the_output_layer()
     {
         Fires(DropoutBeforeOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Dropout(0.3), new Linear(64, 10)), new());
@@ -203,5 +210,21 @@ public class AdvisorTests
         // a frozen backbone does not learn at all
         var frozen = new Transfer();
         Silent(BackboneLrId, frozen, new AdvisorOptions { Backbone = frozen.Backbone, Head = frozen.Head, Optimizer = new SGD(ParamGroups.Backbone(frozen.Backbone, lr: 1e-2, freeze: true).Head(frozen.Head, lr: 1e-2), lr: 0.01) });
+    }
+}
+
+public class AdvisorTrainerTests
+{
+    [Fact]
+    public void A_trainer_brings_its_optimizer_and_its_scheduler()
+    {
+        var m = new Sequential(new Linear(64, 64), new ReLU(), new Linear(64, 10));
+        var opt = new Adam(m.Parameters(), lr: 1e-2);
+        var trainer = new Trainer(m, opt, (y, t) => F.CrossEntropy(y, t)).With(new LrSchedule(new StepLR(opt, stepSize: 5, gamma: 0.5)));
+        var ids = Engine.Training.Advisor.Check(trainer).Select(f => f.RuleId).ToList();
+        Assert.Contains(Engine.Training.Advisor.AdamLrId, ids);
+        Assert.Contains(Engine.Training.Advisor.ScheduleBeforeOverfitId, ids);
+        Assert.DoesNotContain(Engine.Training.Advisor.ScheduleBeforeOverfitId,
+            Engine.Training.Advisor.Check(trainer, new AdvisorOptions { OverfitOneBatchPassed = true }).Select(f => f.RuleId));
     }
 }
