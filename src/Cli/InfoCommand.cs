@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Spectre.Console;
 
 namespace Engine.Cli;
 
@@ -8,12 +9,33 @@ public static class InfoCommand
 {
     public static int Run(TextWriter stdout)
     {
-        stdout.WriteLine($"engine {typeof(Tensor).Assembly.GetName().Version}");
-        stdout.WriteLine($".NET {Environment.Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
-        stdout.WriteLine($"cores: {Environment.ProcessorCount}");
-        stdout.WriteLine($"SIMD: {SimdLevel()}");
-        stdout.WriteLine($"devices: {Device.Best()}");
+        var table = new Table().Title("engine info").AddColumn("item").AddColumn("value");
+        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        Row("engine", typeof(Tensor).Assembly.GetName().Version?.ToString() ?? "?");
+        Row("runtime", $".NET {Environment.Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
+        Row("cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Row("threads (thread pool min)", ThreadPoolMin());
+        Row("SIMD", SimdLevel());
+        Row("vector width", $"{System.Numerics.Vector<float>.Count} floats ({System.Numerics.Vector<float>.Count * 32} bits)");
+        Row("best device", Device.Best().ToString());
+        Row("devices", string.Join(", ", Devices()));
+        Row("Spectre.Console", typeof(AnsiConsole).Assembly.GetName().Version?.ToString() ?? "?");
+        Row("ScottPlot", typeof(ScottPlot.Plot).Assembly.GetName().Version?.ToString() ?? "?");
+        TrainCommand.Render(stdout, table);
         return 0;
+    }
+
+    private static string ThreadPoolMin()
+    {
+        ThreadPool.GetMinThreads(out int worker, out _);
+        return worker.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static IEnumerable<string> Devices()
+    {
+        yield return Device.Cpu.ToString();
+        var best = Device.Best();
+        if (best != Device.Cpu) yield return best.ToString();
     }
 
     public static string SimdLevel() =>
