@@ -19,6 +19,7 @@ public sealed class ProgressReporter : Callback
     private long _samples, _correct;
     private double _lossSum;
     private int _batches, _epochsThisRun;
+    private double _trainSeconds;   // the epoch's training time, without the validation pass
     private ProgressTask? _task;
 
     public ProgressReporter(TextWriter output, int batchesPerEpoch) { _out = output; _batchesPerEpoch = Math.Max(1, batchesPerEpoch); }
@@ -52,7 +53,7 @@ public sealed class ProgressReporter : Callback
     public override void OnEpochStart(TrainContext ctx)
     {
         _epochClock.Restart();
-        _samples = _correct = 0; _lossSum = 0; _batches = 0;
+        _samples = _correct = 0; _lossSum = 0; _batches = 0; _trainSeconds = 0;
     }
 
     public override void OnBatchEnd(TrainContext ctx)
@@ -80,16 +81,18 @@ public sealed class ProgressReporter : Callback
         }
     }
 
+    public override void OnValidationStart(TrainContext ctx) => _trainSeconds = _epochClock.Elapsed.TotalSeconds;
+
     public override void OnEpochEnd(TrainContext ctx)
     {
         _epochsThisRun++;
-        double secs = _epochClock.Elapsed.TotalSeconds;
+        double secs = _epochClock.Elapsed.TotalSeconds, trainSecs = _trainSeconds > 0 ? _trainSeconds : secs;
         var v = ctx.ValidationMetrics;
         double remaining = (ctx.Epochs - ctx.Epoch - 1) * _runClock.Elapsed.TotalSeconds / _epochsThisRun;
-        var line = string.Format(Ci, "epoch {0,3}/{1}  train loss {2:F4} acc {3:P2}  test loss {4:F4} acc {5:P2}  lr {6:G3}  {7:F1} s, {8:F0} samples/s, ETA {9:F0} s",
+        var line = string.Format(Ci, "epoch {0,3}/{1}  train loss {2:F4} acc {3:P2}  test loss {4:F4} acc {5:P2}  lr {6:G3}  {7:F1} s, {8:F0} train samples/s, ETA {9:F0} s",
             ctx.Epoch + 1, ctx.Epochs, _samples == 0 ? double.NaN : _lossSum / _samples, _samples == 0 ? double.NaN : (double)_correct / _samples,
             v.GetValueOrDefault("val_loss", double.NaN), v.GetValueOrDefault("val_accuracy", double.NaN),
-            ctx.Optimizer.ParamGroups[0].Lr, secs, _samples / Math.Max(1e-9, secs), remaining);
+            ctx.Optimizer.ParamGroups[0].Lr, secs, _samples / Math.Max(1e-9, trainSecs), remaining);
         EpochLines.Add(line);
         if (_task != null) AnsiConsole.MarkupLine(Markup.Escape(line));
         else _out.WriteLine(line);
