@@ -54,6 +54,12 @@ public static partial class Commands
             stderr.WriteLine($"engine: {e.Message}");
             return 1;
         }
+        catch (ArgumentException e)
+        {
+            // A setting the engine itself refused (its messages name the parameter and the allowed range).
+            stderr.WriteLine($"engine: {e.Message.Split('\n')[0]}");
+            return 2;
+        }
     }
 
     /// <summary>Verbs added in other files (advise, optimizers) hook in here; null when none handles the verb.</summary>

@@ -17,12 +17,20 @@ public static class InfoCommand
         Row("threads (thread pool min)", ThreadPoolMin());
         Row("SIMD", SimdLevel());
         Row("vector width", $"{System.Numerics.Vector<float>.Count} floats ({System.Numerics.Vector<float>.Count * 32} bits)");
-        Row("best device", Device.Best().ToString());
+        Row("best device (--device auto)", TrainSetup.ResolveDevice("auto").ToString());
         Row("devices", string.Join(", ", Devices()));
-        Row("Spectre.Console", typeof(AnsiConsole).Assembly.GetName().Version?.ToString() ?? "?");
-        Row("ScottPlot", typeof(ScottPlot.Plot).Assembly.GetName().Version?.ToString() ?? "?");
+        foreach (var gpu in GpuLines()) Row("GPU", gpu);
+        Row("Spectre.Console", Version(typeof(AnsiConsole)));
+        Row("ScottPlot", Version(typeof(ScottPlot.Plot)));
         TrainCommand.Render(stdout, table);
         return 0;
+    }
+
+    /// <summary>The package version (informational version without the source hash), else the assembly version.</summary>
+    private static string Version(Type t)
+    {
+        var info = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(t.Assembly)?.InformationalVersion;
+        return info?.Split('+')[0] ?? t.Assembly.GetName().Version?.ToString() ?? "?";
     }
 
     private static string ThreadPoolMin()
@@ -31,10 +39,19 @@ public static class InfoCommand
         return worker.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>CUDA and OpenCL devices as ILGPU sees them; a broken driver is reported, not thrown.</summary>
+    private static IEnumerable<string> GpuLines()
+    {
+        List<string> lines;
+        try { lines = Engine.Kernels.Ilgpu.IlgpuDevices.Describe().ToList(); }
+        catch (Exception e) { lines = [$"GPU probe failed: {e.Message}"]; }
+        return lines;
+    }
+
     private static IEnumerable<string> Devices()
     {
         yield return Device.Cpu.ToString();
-        var best = Device.Best();
+        var best = TrainSetup.ResolveDevice("auto");
         if (best != Device.Cpu) yield return best.ToString();
     }
 

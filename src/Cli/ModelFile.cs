@@ -43,7 +43,11 @@ public static class ModelFile
         int hidden = int.Parse(meta.GetValueOrDefault("hidden", "256"), ci);
         float[] Floats(string k) => meta[k].Split(',').Select(v => float.Parse(v, ci)).ToArray();
         var model = ModelZoo.Build(name, hidden).To(device);
-        model.LoadStateDict(tensors);
+        try { model.LoadStateDict(tensors); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or ShapeException)
+        {
+            throw new InvalidDataException($"{path}: its tensors do not fit a '{name}' model ({e.Message}); the file is damaged or from another version");
+        }
         return (model, name, new Standardize(Floats("mean"), Floats("std")));
     }
 }

@@ -6,7 +6,13 @@ namespace Engine.Cli;
 /// <summary>Model, device, optimizer and loss of a run, built from the options (shared by train and diagnose).</summary>
 public static class TrainSetup
 {
-    public static Device ResolveDevice(string name) => name == "auto" ? Device.Best() : Device.Cpu;
+    /// <summary>cpu, or auto: <see cref="Device.Best"/> after loading the GPU backends (their module initializer registers them).</summary>
+    public static Device ResolveDevice(string name)
+    {
+        if (name != "auto") return Device.Cpu;
+        System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(Engine.Kernels.Ilgpu.IlgpuDevices).Module.ModuleHandle);
+        return Device.Best();
+    }
 
     public static Module BuildModel(TrainSettings s, Device device) => ModelZoo.Build(s.Model, s.Hidden).To(device);
 
