@@ -146,4 +146,28 @@ public class OptionErrorTests
         Assert.Equal(1, code);
         Assert.Contains(bad, err);
     }
+
+    [Fact]
+    public void CorruptedDataFileIsNamed()
+    {
+        var dir = CliRun.TempDir();
+        foreach (var f in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+            File.WriteAllBytes(Path.Combine(dir, f), [0, 0, 8, 3, 0, 0, 0, 5]);   // header promises 5 images, then nothing
+        var (code, _, err) = CliRun.Run(["train", "--data", dir, .. CliRun.Tiny, "--run-dir", CliRun.TempDir()]);
+        Assert.Equal(1, code);
+        Assert.Contains("train-images-idx3-ubyte", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void ModelFileOfAnotherArchitectureIsNamed()
+    {
+        var path = Path.Combine(CliRun.TempDir(), "model.safetensors");
+        Seed.Everything(3);
+        var mlp = ModelZoo.Build("mlp", hidden: 8);
+        Safetensors.Save(path, mlp.StateDict(), new Dictionary<string, string> { [ModelFile.Key] = "cnn", ["hidden"] = "8", ["mean"] = "0", ["std"] = "1" });
+        var (code, _, err) = CliRun.Run("eval", "--model-file", path);
+        Assert.Equal(1, code);
+        Assert.Contains("do not fit a 'cnn' model", err);
+    }
 }
