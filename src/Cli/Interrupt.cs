@@ -20,6 +20,9 @@ public sealed class Interrupt : Callback, IDisposable
 
     public bool Requested => _requested;
 
+    /// <summary>Optional condition checked after every batch, as if Ctrl-C came then (tests, time limits).</summary>
+    public Func<TrainContext, bool>? When { get; init; }
+
     /// <summary>Asks training to stop after the current batch (what Ctrl-C does).</summary>
     public void Request() => _requested = true;
 
@@ -33,6 +36,7 @@ public sealed class Interrupt : Callback, IDisposable
 
     public override void OnBatchEnd(TrainContext ctx)
     {
+        if (When?.Invoke(ctx) == true) _requested = true;
         if (_requested) throw new OperationCanceledException($"interrupted in epoch {ctx.Epoch + 1}, batch {ctx.Batch + 1}");
     }
 

@@ -48,12 +48,10 @@ public static class TrainCommand
         if (data.BalanceReport != null) stdout.WriteLine(data.BalanceReport.TrimEnd());
         stdout.WriteLine($"run folder: {runDir}" + (s.Resume != null ? " (resuming from last.safetensors)" : ""));
 
-        var loader = data.TrainLoader;
         var checkpoints = new Checkpoints(runDir, every: 1, keepLast: 3, monitor: "val_accuracy", resume: s.Resume != null)
         {
-            // The loader's shuffling generator and position travel with the checkpoint: a resumed run sees the same batches.
-            DataState = (() => [(ulong)loader.GetState().Epoch, (ulong)loader.GetState().BatchIndex, .. loader.GetState().Generator],
-                         st => loader.SetState(new Engine.Data.DataLoaderState((int)st[0], (int)st[1], st[2..]))),
+            // The loader's shuffling and the augmentations' generators travel with the checkpoint: a resumed run sees the same batches.
+            DataState = (data.GetState, data.SetState),
         };
         bool live = !s.Plain && ProgressReporter.CanDrawLive(stdout);
         var progress = new ProgressReporter(stdout, batchesPerEpoch);

@@ -18,6 +18,30 @@ public sealed class TrainData
     /// <summary>The training batches as the trainer sees them (RICAP mixes whole batches after the loader).</summary>
     public required IEnumerable<(Tensor x, Tensor y)> TrainBatches { get; init; }
     public string? BalanceReport { get; init; }
+    /// <summary>The generator of the per-sample augmentations (drawn on the loader's worker, in order).</summary>
+    public required Generator AugmentGenerator { get; init; }
+    /// <summary>The generator of RICAP (drawn on the training thread).</summary>
+    public required Generator RicapGenerator { get; init; }
+
+    /// <summary>
+    /// Random state of the data side, for checkpoints: [epoch, batch, n, loader generator (n), augmentation
+    /// generator (n), RICAP generator (n)]. Restoring it makes a resumed run draw the same batches and augmentations.
+    /// </summary>
+    public ulong[] GetState()
+    {
+        var l = TrainLoader.GetState();
+        return [(ulong)l.Epoch, (ulong)l.BatchIndex, (ulong)l.Generator.Length, .. l.Generator, .. AugmentGenerator.GetState(), .. RicapGenerator.GetState()];
+    }
+
+    public void SetState(ulong[] st)
+    {
+        int n = st.Length > 2 ? (int)st[2] : -1;
+        if (n <= 0 || st.Length != 3 + 3 * n)
+            throw new InvalidDataException($"checkpoint: data state has {st.Length} values, expected 3 + 3*n; the checkpoint is from another version, start a new run");
+        TrainLoader.SetState(new DataLoaderState((int)st[0], (int)st[1], st[3..(3 + n)]));
+        AugmentGenerator.SetState(st[(3 + n)..(3 + 2 * n)]);
+        RicapGenerator.SetState(st[(3 + 2 * n)..]);
+    }
 
     public static TrainData Load(TrainSettings s, TextWriter log)
     {
@@ -47,22 +71,24 @@ public sealed class TrainData
                 break;
         }
 
+        var augGen = Generator.Default.Fork();
+        var ricapGen = Generator.Default.Fork();
         // Per-sample augmentations: AutoAugment on [0,1] images, then standardization, then the erasers (fill 0 = the mean).
         var steps = new List<ITransform>();
-        if (s.Augment.Contains("autoaugment")) steps.Add(new AutoAugment(AutoAugmentPolicy.ImageNet));
+        if (s.Augment.Contains("autoaugment")) steps.Add(new AutoAugment(AutoAugmentPolicy.ImageNet, generator: augGen));
         steps.Add(norm);
-        if (s.Augment.Contains("cutout")) steps.Add(new Cutout(length: 8));
-        if (s.Augment.Contains("erasing")) steps.Add(new RandomErasing(p: 0.5, fill: EraseFill.Mean, mean: [0f]));
+        if (s.Augment.Contains("cutout")) steps.Add(new Cutout(length: 8, generator: augGen));
+        if (s.Augment.Contains("erasing")) steps.Add(new RandomErasing(p: 0.5, fill: EraseFill.Mean, mean: [0f], generator: augGen));
         IDataset<(Tensor x, int y)> trainSet = steps.Count == 1 ? norm.Apply(train) : Dataset.Transform(train, new Compose([.. steps]));
 
         var loader = new DataLoader(trainSet, s.Batch, shuffle: sampler == null, sampler: sampler);
         var testLoader = new DataLoader(norm.Apply(test), batchSize: 500, prefetch: 0);
         IEnumerable<(Tensor x, Tensor y)> batches = loader;
-        if (s.Augment.Contains("ricap")) batches = RicapBatches(loader, new Ricap(beta: 0.3), classes: 10);
+        if (s.Augment.Contains("ricap")) batches = RicapBatches(loader, new Ricap(beta: 0.3, generator: ricapGen), classes: 10);
         return new TrainData
         {
             Train = train, Test = test, Norm = norm, Origin = origin, TrainLoader = loader, TestLoader = testLoader,
-            TrainBatches = batches, BalanceReport = report,
+            TrainBatches = batches, BalanceReport = report, AugmentGenerator = augGen, RicapGenerator = ricapGen,
         };
     }
 

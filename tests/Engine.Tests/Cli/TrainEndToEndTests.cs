@@ -73,6 +73,22 @@ public class TrainEndToEndTests
     }
 
     [Fact]
+    public void ResumedRunMatchesAnUninterruptedOne()
+    {
+        // Same seed: 2 epochs at once vs a run interrupted in epoch 2 and resumed. Model, optimizer, schedule,
+        // EMA and the loader's shuffling all come back from the checkpoint, so the second epoch is the same.
+        string[] opts = ["--limit", "192", "--batch", "32", "--epochs", "2", "--plain", "--optimizer", "adam", "--ema", "0.9", "--augment", "cutout,ricap"];
+        var whole = CliRun.TempDir();
+        Assert.Equal(0, CliRun.Run(["train", .. opts, "--run-dir", whole]).code);
+        var split = CliRun.TempDir();
+        var stop = new Interrupt(hookConsole: false) { When = ctx => ctx.Epoch == 1 && ctx.Batch == 2 };
+        Assert.Equal(130, TrainCommand.Run([.. opts, "--run-dir", split], TextWriter.Null, TextWriter.Null, stop));
+        Assert.Equal(0, CliRun.Run("train", "--resume", split, "--plain").code);
+        string LastRow(string run) => File.ReadAllLines(Path.Combine(run, "history.csv"))[2];
+        Assert.Equal(LastRow(whole), LastRow(split));
+    }
+
+    [Fact]
     public void EveryTrickRunsTogether()
     {
         var run = CliRun.TempDir();
