@@ -49,7 +49,8 @@ public static class DiagnoseCommand
             return v;
         }, s.Steps, warmupOrScheduler: s.Warmup > 0 || s.Plateau);
 
-        stdout.WriteLine(string.Format(ci, "loss: first {0:F4}, last {1:F4}, lowest {2:F4} over {3} steps", diagnosis.InitialLoss, diagnosis.FinalLoss, diagnosis.MinLoss, curve.Length));
+        float lowest = curve.Where(float.IsFinite).DefaultIfEmpty(float.NaN).Min();   // the finite part of the curve
+        stdout.WriteLine(string.Format(ci, "loss: first {0:F4}, last {1:F4}, lowest {2:F4} over {3} steps", diagnosis.InitialLoss, diagnosis.FinalLoss, lowest, curve.Length));
         stdout.WriteLine($"diagnosis: {diagnosis}");
         var png = o.String("out") ?? "diagnose-loss.png";
         var dir = Path.GetDirectoryName(Path.GetFullPath(png));
