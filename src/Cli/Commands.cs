@@ -1,22 +1,31 @@
 namespace Engine.Cli;
 
-/// <summary>Verb dispatch for the `engine` command. Bad input: one clear line on stderr and exit code 2.</summary>
-public static class Commands
+/// <summary>
+/// Verb dispatch for the `engine` command. Bad input: one clear line on stderr and exit code 2;
+/// missing or damaged files: one line and exit code 1. See docs/cli.md.
+/// </summary>
+public static partial class Commands
 {
     public const string Usage = """
-        usage: engine <verb> [options]
+        usage: engine <verb> [options]        (docs/cli.md has every option)
 
         verbs:
-          train   train a model on Fashion-MNIST and report test accuracy per epoch
-                  --data DIR      folder with the IDX files (default: the subset embedded in the binary)
-                  --epochs N      passes over the training set (default 8)
-                  --batch N       minibatch size (default 64)
-                  --lr X          SGD learning rate (default 0.1)
-                  --hidden N      hidden units of the MLP (default 256)
-                  --seed N        seed for initialization and shuffling (default 42)
-                  --limit N       use only the first N training images
-          info    SIMD level, cores, versions
-          help    this text
+          train     train a model on Fashion-MNIST with the Trainer; checkpoints, history and plots in the run folder
+                    --model mlp|cnn|resnet|mobilenet|lstm (mlp)   --data DIR (embedded subset)   --device cpu|auto (cpu)
+                    --optimizer sgd|adam|adamw (sgd)   --lr X (0.1 sgd, 0.001 adam/adamw)   --momentum X (0)
+                    --batch N (64)   --epochs N (8)   --seed N (42)   --weight-decay X (0; adamw 0.01)
+                    --hidden N (256)   --limit N (all training images)
+                    tricks: --label-smoothing X  --ema DECAY  --accumulate K  --amp  --warmup STEPS  --plateau
+                            --early-stop PATIENCE  --clip-norm X  --augment cutout,erasing,ricap,autoaugment
+                            --balance smote|oversample|undersample
+                    --config FILE.json (same keys, command line wins)   --run-dir DIR (runs/<timestamp>)
+                    --resume DIR (continue a run from its last checkpoint)   --plain (no live progress bar)
+          diagnose  overfit one batch with the same model/options; prints the diagnosis, writes the loss curve
+                    (all train options, plus --steps N (200) and --out FILE.png (diagnose-loss.png))
+          eval      --model-file F [--data DIR] [--device cpu|auto] [--limit N]: test accuracy and confusion matrix
+          info      devices, SIMD, threads, versions
+          bench     run bench/compare.sh (engine vs PyTorch) when run inside the repository
+          help      this text
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -26,9 +35,13 @@ public static class Commands
         {
             return args[0] switch
             {
-                "train" => TrainCommand.Run(Options.Parse(args[1..], TrainCommand.Known), stdout),
+                "train" => TrainCommand.Run(args[1..], stdout, stderr),
+                "diagnose" => DiagnoseCommand.Run(args[1..], stdout),
+                "eval" => EvalCommand.Run(args[1..], stdout),
                 "info" => InfoCommand.Run(stdout),
-                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, info or help"),
+                "bench" => BenchCommand.Run(args[1..], stdout, stderr),
+                _ => RunExtra(args, stdout, stderr)
+                    ?? throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, info, bench or help"),
             };
         }
         catch (UsageException e)
@@ -36,12 +49,28 @@ public static class Commands
             stderr.WriteLine($"engine: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException or IOException)
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"engine: {e.Message}");
             return 1;
         }
+        catch (ArgumentException e)
+        {
+            // A setting the engine itself refused (its messages name the parameter and the allowed range).
+            stderr.WriteLine($"engine: {e.Message.Split('\n')[0]}");
+            return 2;
+        }
     }
+
+    /// <summary>Verbs added in other files (advise, optimizers) hook in here; null when none handles the verb.</summary>
+    private static int? RunExtra(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        int? result = null;
+        ExtraVerb(args, stdout, stderr, ref result);
+        return result;
+    }
+
+    static partial void ExtraVerb(string[] args, TextWriter stdout, TextWriter stderr, ref int? result);
 }
 
 /// <summary>A command-line mistake; its message says what was wrong and how to fix it.</summary>

@@ -7,6 +7,8 @@ namespace Engine.Cli;
 public static class DataSource
 {
     public const string Embedded = "embedded subset (10,000 train / 2,000 test)";
+    /// <summary>Where the full data set is installed on machines that have it.</summary>
+    public const string FullDatasetDir = "/usr/share/datasets/fashion-mnist";
 
     public static (FashionMnist.Split train, FashionMnist.Split test, string origin) Load(string? dir)
     {

@@ -1,76 +1,167 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using Engine.Training;
+using Spectre.Console;
 
 namespace Engine.Cli;
 
-/// <summary>`engine train`: an MLP trained with plain SGD on Fashion-MNIST; loss and test accuracy per epoch.</summary>
+/// <summary>
+/// `engine train`: trains a model on Fashion-MNIST with the <see cref="Trainer"/> and every trick as an option.
+/// The run directory receives a checkpoint per epoch (resumable), history.csv/json, loss/accuracy/lr plots,
+/// config.json (the options, reused by --resume) and model.safetensors (the final weights, for `engine eval`).
+/// </summary>
 public static class TrainCommand
 {
-    public static readonly IReadOnlySet<string> Known = new HashSet<string> { "data", "epochs", "batch", "lr", "hidden", "seed", "limit" };
+    private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    public static int Run(Options o, TextWriter stdout)
+    /// <summary>Options that describe where a run lives, not how it trains: not saved in config.json.</summary>
+    private static readonly HashSet<string> NotSaved = ["config", "run-dir", "resume", "plain", "steps"];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Interrupt? interrupt = null)
     {
-        int epochs = o.Int("epochs", 8, 1, 10_000), batch = o.Int("batch", 64, 1, 1 << 20), hidden = o.Int("hidden", 256, 1, 1 << 16);
-        float lr = o.Float("lr", 0.1f, 0f, 100f);
-        int seed = o.Int("seed", 42), limit = o.Int("limit", int.MaxValue, 1);
-        var (train, test, origin) = DataSource.Load(o.String("data"));
-        int n = Math.Min(limit, train.Count), features = train.Rows * train.Cols;
-        var ci = CultureInfo.InvariantCulture;
-        stdout.WriteLine($"engine train: mlp {features}-{hidden}-10, SGD lr {lr.ToString(ci)} decaying linearly to 0, batch {batch}, {epochs} epochs, seed {seed}");
-        stdout.WriteLine($"data: {origin}: {n} train, {test.Count} test images; {Environment.ProcessorCount} threads");
-
-        Seed.Everything(seed);
-        var model = new Mlp(features, hidden, 10);
-        // Standardize with the training set's statistics (applied unchanged to the test set).
-        var (mean, std) = MeanStd(train.Images);
-        stdout.WriteLine(string.Format(ci, "input standardization from the training set: mean {0:F4}, std {1:F4}", mean, std));
-        var xTrain = Tensor.FromArray(train.Images, train.Count, features).Sub(mean).Div(std).Keep();
-        var yTrain = Tensor.FromArray(train.Labels, train.Count).Keep();
-        var xTest = Tensor.FromArray(test.Images, test.Count, features).Sub(mean).Div(std).Keep();
-        var yTest = Tensor.FromArray(test.Labels, test.Count).Keep();
-
-        var total = Stopwatch.StartNew();
-        double acc = 0;
-        int steps = epochs * ((n + batch - 1) / batch), step = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        var o = Options.Parse(WithSavedConfig(args), TrainSettings.Known, TrainSettings.Flags);
+        var s = TrainSettings.From(o);
+        if (s.Resume != null)
         {
-            var sw = Stopwatch.StartNew();
-            var perm = Generator.Default.Permutation(n);
-            double lossSum = 0; int batches = 0;
-            for (int s = 0; s < n; s += batch)
-            {
-                using var scope = Tensor.Scope();
-                var idx = Tensor.FromArray(perm[s..Math.Min(n, s + batch)]);
-                var x = xTrain.IndexSelect(0, idx);
-                var y = yTrain.IndexSelect(0, idx).ToDType(DType.Int32);
-                var loss = Mlp.CrossEntropy(model.Forward(x), y);
-                loss.Backward();
-                // Linear decay to zero over the run: the last epochs settle instead of bouncing.
-                model.SgdStep(lr * (1f - (float)step++ / steps));
-                lossSum += loss.Item(); batches++;
-            }
-            acc = Accuracy(model, xTest, yTest);
-            stdout.WriteLine(string.Format(ci, "epoch {0,3}  loss {1:F4}  test accuracy {2:P2}  ({3:F1} s, {4:F0} samples/s)",
-                epoch, lossSum / batches, acc, sw.Elapsed.TotalSeconds, n / sw.Elapsed.TotalSeconds));
+            if (!Directory.Exists(s.Resume)) throw new UsageException($"--resume {s.Resume}: no such run folder; give the --run-dir of an earlier `engine train`");
+            if (!File.Exists(Checkpoints.LastFile(s.Resume)))
+                throw new UsageException($"--resume {s.Resume}: no checkpoint (last.safetensors) in that folder; the run stopped before its first epoch ended, start it again without --resume");
+            CheckCheckpoint(Checkpoints.LastFile(s.Resume));
         }
-        stdout.WriteLine(string.Format(ci, "done in {0:F1} s: test accuracy {1:P2}", total.Elapsed.TotalSeconds, acc));
-        return 0;
+        var runDir = s.ResolveRunDir();
+        Directory.CreateDirectory(runDir);
+        File.WriteAllText(Path.Combine(runDir, "config.json"), JsonSerializer.Serialize(
+            o.Values.Where(kv => !NotSaved.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), new JsonSerializerOptions { WriteIndented = true }));
+
+        Seed.Everything(s.Seed);
+        var data = TrainData.Load(s, stdout);
+        var device = TrainSetup.ResolveDevice(s.Device);
+        var model = TrainSetup.BuildModel(s, device);
+        var opt = TrainSetup.BuildOptimizer(s, model);
+        int batchesPerEpoch = data.TrainLoader.Count;
+        int stepsPerEpoch = (batchesPerEpoch + s.Accumulate - 1) / s.Accumulate;
+        var schedule = TrainSetup.BuildSchedule(s, opt, s.Epochs * stepsPerEpoch);
+
+        stdout.WriteLine($"engine train: {TrainSetup.Describe(s, model, device)}");
+        stdout.WriteLine($"data: {data.Origin}: {data.Train.Count} train, {data.Test.Count} test images (the test set validates each epoch); {Environment.ProcessorCount} threads");
+        if (data.BalanceReport != null) stdout.WriteLine(data.BalanceReport.TrimEnd());
+        stdout.WriteLine($"run folder: {runDir}" + (s.Resume != null ? " (resuming from last.safetensors)" : ""));
+
+        var checkpoints = new Checkpoints(runDir, every: 1, keepLast: 3, monitor: "val_accuracy", resume: s.Resume != null)
+        {
+            // The loader's shuffling and the augmentations' generators travel with the checkpoint: a resumed run sees the same batches.
+            DataState = (data.GetState, data.SetState),
+        };
+        bool live = !s.Plain && ProgressReporter.CanDrawLive(stdout);
+        var progress = new ProgressReporter(stdout, batchesPerEpoch);
+        using var stop = interrupt ?? new Interrupt();
+
+        var trainer = new Trainer(model, opt, TrainSetup.BuildLoss(s), device);
+        foreach (var (k, v) in s.ToDictionary()) trainer.Hyperparameters[k] = v;
+        trainer.With(stop);
+        if (s.Accumulate > 1) trainer.With(new GradAccumulation(s.Accumulate));   // before clipping and AMP
+        if (s.ClipNorm is float clip) trainer.With(GradClipping.ByNorm(clip));
+        if (s.Amp) trainer.With(new MixedPrecision());
+        ModelEma? ema = s.Ema is float decay ? new ModelEma(decay) : null;
+        if (ema != null) trainer.With(ema);
+        trainer.With(schedule);
+        if (s.EarlyStop is int patience) trainer.With(new EarlyStopping(patience));
+        trainer.With(checkpoints, progress);
+
+        var clock = Stopwatch.StartNew();
+        bool interrupted = false;
+        try
+        {
+            if (live) progress.Live(s.Epochs, 0, () => trainer.Fit(data.TrainBatches, data.TestLoader, s.Epochs));
+            else trainer.Fit(data.TrainBatches, data.TestLoader, s.Epochs);
+        }
+        catch (OperationCanceledException e)
+        {
+            interrupted = true;
+            stderr.WriteLine($"engine: {e.Message}; the last completed epoch is in {Checkpoints.LastFile(runDir)}. Continue with: engine train --resume {runDir}");
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        var h = trainer.History;
+        File.WriteAllText(Path.Combine(runDir, "history.csv"), h.ToCsv());
+        File.WriteAllText(Path.Combine(runDir, "history.json"), h.ToJson());
+        var plots = Plots.WriteHistory(h, runDir);
+        if (!interrupted)
+        {
+            // Final weights for `engine eval`: the EMA average when it was on (it is what validation measured).
+            using (ema?.Apply()) ModelFile.Save(Path.Combine(runDir, "model.safetensors"), model, s, data.Norm);
+        }
+        Summary(stdout, h, s, runDir, seconds, plots, interrupted);
+        return interrupted ? 130 : 0;
     }
 
-    private static (float mean, float std) MeanStd(float[] v)
+    /// <summary>Reads a checkpoint's header before training, so a damaged file is one clear error instead of a crash mid-start.</summary>
+    public static void CheckCheckpoint(string path)
     {
-        double s = 0, s2 = 0;
-        foreach (var x in v) { s += x; s2 += (double)x * x; }
-        double m = s / v.Length;
-        return ((float)m, (float)Math.Sqrt(s2 / v.Length - m * m));
+        try
+        {
+            Safetensors.Load(path, out var meta);
+            if (!meta.ContainsKey(Checkpoints.Format))
+                throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Checkpoints.Format}' metadata)");
+        }
+        catch (Exception e) when (e is not InvalidDataException && e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: unreadable checkpoint ({e.Message})");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{e.Message}; the checkpoint is corrupted: resume from an intact epoch-NNNN.safetensors (copy it over last.safetensors) or start a new run");
+        }
     }
 
-    /// <summary>Share of test images whose argmax logit is the true class.</summary>
-    public static double Accuracy(Mlp model, Tensor x, Tensor y)
+    /// <summary>With --resume DIR and no --config, the options saved in DIR/config.json are the defaults.</summary>
+    private static string[] WithSavedConfig(string[] args)
     {
-        using var scope = Tensor.Scope();
-        using var _ = Tensor.NoGrad();
-        var pred = model.Forward(x).Argmax(1);
-        return pred.Eq(y).Mean().Item();
+        int i = Array.FindIndex(args, a => a == "--resume" || a.StartsWith("--resume=", StringComparison.Ordinal));
+        if (i < 0 || args.Any(a => a == "--config" || a.StartsWith("--config=", StringComparison.Ordinal))) return args;
+        string? dir = args[i].Contains('=') ? args[i][(args[i].IndexOf('=') + 1)..] : i + 1 < args.Length ? args[i + 1] : null;
+        if (dir == null) return args;
+        var saved = Path.Combine(dir, "config.json");
+        return File.Exists(saved) ? [.. args, "--config", saved] : args;
+    }
+
+    private static void Summary(TextWriter stdout, History h, TrainSettings s, string runDir, double seconds, List<string> plots, bool interrupted)
+    {
+        var table = new Table().Title(interrupted ? "run interrupted" : "run summary").AddColumn("metric").AddColumn("value");
+        void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        int epochs = h.Epochs.TryGetValue("train_loss", out var tl) ? tl.Count : 0;
+        Row("model", s.Model);
+        Row("epochs completed", $"{epochs} of {s.Epochs}");
+        Row("time", string.Format(Ci, "{0:F1} s", seconds));
+        if (h.Last("train_loss") is double l) Row("final train loss", l.ToString("F4", Ci));
+        if (h.Last("val_loss") is double vl) Row("final test loss", vl.ToString("F4", Ci));
+        if (h.Last("val_accuracy") is double va) Row("final test accuracy", va.ToString("P2", Ci));
+        if (h.Epochs.TryGetValue("val_accuracy", out var accs) && accs.Count > 0)
+        {
+            int best = accs.IndexOf(accs.Max());
+            Row("best test accuracy", string.Format(Ci, "{0:P2} (epoch {1})", accs[best], best + 1));
+        }
+        if (h.Last("val_top5_accuracy") is double t5) Row("final test top-5 accuracy", t5.ToString("P2", Ci));
+        Row("run folder", runDir);
+        Row("files", string.Join(", ", new[] { "last.safetensors", "best.safetensors", "history.csv", "history.json" }
+            .Concat(plots.Select(Path.GetFileName)).Concat(interrupted ? [] : ["model.safetensors"])!));
+        Render(stdout, table);
+        if (h.Last("val_accuracy") is double final) stdout.WriteLine(string.Format(Ci, "test accuracy {0:P2}", final));
+    }
+
+    /// <summary>Renders a Spectre widget to any writer (plain text when it is not the terminal).</summary>
+    public static void Render(TextWriter writer, Spectre.Console.Rendering.IRenderable widget)
+    {
+        bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (!terminal) console.Profile.Width = 120;
+        console.Write(widget);
     }
 }
