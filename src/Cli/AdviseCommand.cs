@@ -25,6 +25,9 @@ public static class AdviseCommand
 
     public static int Run(string[] args, TextWriter stdout)
     {
+        // Without a model description, advise takes train's options and checks exactly what train would run.
+        if (!args.Any(a => a is "--layers" or "--conv" or "--help" || a.StartsWith("--one-hot", StringComparison.Ordinal)))
+            return RunOnTrainOptions(args, stdout);
         Dictionary<string, string> o;
         List<(string, int)> oneHot;
         try { (o, oneHot) = Parse(args); }
@@ -37,12 +40,36 @@ public static class AdviseCommand
             stdout.WriteLine(model.ToString());
             var findings = Advisor.Check(model, options);
             stdout.WriteLine();
-            if (findings.Count == 0) { stdout.WriteLine("no findings: the setup follows every rule the advisor checks"); return 0; }
-            foreach (var f in findings) stdout.WriteLine(f);
-            stdout.WriteLine($"{findings.Count} finding(s)");
-            return findings.Any(f => f.Severity == Severity.Error) ? 1 : 0;
+            return Report(findings, stdout);
         }
         catch (ArgumentException e) { stdout.WriteLine($"advise: {e.Message}"); return 2; }
+    }
+
+    /// <summary>`engine advise` with train's options: the model, optimizer and schedule train would build.</summary>
+    private static int RunOnTrainOptions(string[] args, TextWriter stdout)
+    {
+        var s = TrainSettings.From(Options.Parse(args, TrainSettings.Known, TrainSettings.Flags));
+        var model = TrainSetup.BuildModel(s, Device.Cpu);
+        var opt = TrainSetup.BuildOptimizer(s, model);
+        var options = new AdvisorOptions
+        {
+            BatchSize = s.Batch,
+            Optimizer = opt,
+            // train always runs a schedule (cosine by default, warmup or plateau on request)
+            WarmupOrScheduler = true,
+            InputChannels = 1,
+            Loss = LossKind.CrossEntropy,
+        };
+        stdout.WriteLine($"advise: {TrainSetup.Describe(s, model, Device.Cpu)}");
+        return Report(Advisor.Check(model, options), stdout);
+    }
+
+    private static int Report(IReadOnlyList<Finding> findings, TextWriter stdout)
+    {
+        if (findings.Count == 0) { stdout.WriteLine("no findings: the setup follows every rule the advisor checks"); return 0; }
+        foreach (var f in findings) stdout.WriteLine(f);
+        stdout.WriteLine($"{findings.Count} finding(s)");
+        return findings.Any(f => f.Severity == Severity.Error) ? 1 : 0;
     }
 
     private static (Dictionary<string, string>, List<(string, int)>) Parse(string[] args)

@@ -4,7 +4,7 @@ namespace Engine.Cli;
 /// Verb dispatch for the `engine` command. Bad input: one clear line on stderr and exit code 2;
 /// missing or damaged files: one line and exit code 1. See docs/cli.md.
 /// </summary>
-public static partial class Commands
+public static class Commands
 {
     public const string Usage = """
         usage: engine <verb> [options]        (docs/cli.md has every option)
@@ -23,6 +23,11 @@ public static partial class Commands
           diagnose  overfit one batch with the same model/options; prints the diagnosis, writes the loss curve
                     (all train options, plus --steps N (200) and --out FILE.png (diagnose-loss.png))
           eval      --model-file F [--data DIR] [--device cpu|auto] [--limit N]: test accuracy and confusion matrix
+          advise    the advisor's rules of thumb checked against a model and its training options
+                    (the same options as train, e.g. engine advise --model cnn --optimizer adam --lr 0.01 --batch 30;
+                     or describe a model: --layers 784,500,10 --conv 3,32 ...; engine advise --help)
+          optimizers  the optimizer gallery: SGD, momentum, Adam, AdamW, AdaBound, AMSBound, RMSprop on Rosenbrock
+                    and Rastrigin; --out DIR (gallery) --steps N: PNG plots of their paths and loss curves
           info      devices, SIMD, threads, versions
           bench     run bench/compare.sh (engine vs PyTorch) when run inside the repository
           help      this text
@@ -40,8 +45,9 @@ public static partial class Commands
                 "eval" => EvalCommand.Run(args[1..], stdout),
                 "info" => InfoCommand.Run(stdout),
                 "bench" => BenchCommand.Run(args[1..], stdout, stderr),
-                _ => RunExtra(args, stdout, stderr)
-                    ?? throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, info, bench or help"),
+                "advise" => AdviseCommand.Run(args[1..], stdout),
+                "optimizers" => OptimizersCommand.Run(args[1..], stdout),
+                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, advise, optimizers, info, bench or help"),
             };
         }
         catch (UsageException e)
@@ -61,16 +67,6 @@ public static partial class Commands
             return 2;
         }
     }
-
-    /// <summary>Verbs added in other files (advise, optimizers) hook in here; null when none handles the verb.</summary>
-    private static int? RunExtra(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        int? result = null;
-        ExtraVerb(args, stdout, stderr, ref result);
-        return result;
-    }
-
-    static partial void ExtraVerb(string[] args, TextWriter stdout, TextWriter stderr, ref int? result);
 }
 
 /// <summary>A command-line mistake; its message says what was wrong and how to fix it.</summary>

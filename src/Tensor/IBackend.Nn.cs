@@ -3,15 +3,18 @@ namespace Engine;
 /// <summary>Convolution geometry. Shape letters: N batch, C in-channels, K out-channels, H/W input, R/S kernel, P/Q output.</summary>
 public readonly record struct Conv2dArgs(int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0, int DilationH = 1, int DilationW = 1, int Groups = 1)
 {
-    public int OutH(int h, int r) => (h + 2 * PadH - DilationH * (r - 1) - 1) / StrideH + 1;
-    public int OutW(int w, int s) => (w + 2 * PadW - DilationW * (s - 1) - 1) / StrideW + 1;
+    // floor((n - extent) / stride) + 1, with floor division: a kernel that does not fit gives 0 (not 1, as C#'s truncation would).
+    public int OutH(int h, int r) => FloorDiv(h + 2 * PadH - DilationH * (r - 1) - 1, StrideH) + 1;
+    public int OutW(int w, int s) => FloorDiv(w + 2 * PadW - DilationW * (s - 1) - 1, StrideW) + 1;
+
+    internal static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 /// <summary>Pooling window geometry (PyTorch's floor mode). AvgPool counts padded cells unless CountIncludePad is false.</summary>
 public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0, bool CountIncludePad = true)
 {
-    public int OutH(int h) => (h + 2 * PadH - KernelH) / StrideH + 1;
-    public int OutW(int w) => (w + 2 * PadW - KernelW) / StrideW + 1;
+    public int OutH(int h) => Conv2dArgs.FloorDiv(h + 2 * PadH - KernelH, StrideH) + 1;
+    public int OutW(int w) => Conv2dArgs.FloorDiv(w + 2 * PadW - KernelW, StrideW) + 1;
 }
 
 /// <summary>Neural-network primitives: convolution, pooling and the fused recurrent cells.</summary>

@@ -43,6 +43,8 @@ public sealed class Checkpoints : Callback
     public int EverySteps { get; }
     /// <summary>The training loader, whose position and shuffling state are saved and restored.</summary>
     public Data.DataLoader? Loader { get; init; }
+    /// <summary>Any other random state of the data (augmentations' generators, a custom loader), saved and restored as words.</summary>
+    public (Func<ulong[]> get, Action<ulong[]> set)? DataState { get; init; }
 
     public double? Best { get; private set; }
     public string? LastPath { get; private set; }
@@ -129,6 +131,7 @@ public sealed class Checkpoints : Callback
                 case MixedPrecision mp: meta["scaler"] = ToJson(mp.Scaler.StateDict()); break;
                 case EarlyStopping es: meta["early_stopping"] = es.SaveState(tensors, "early_stopping."); break;
             }
+        if (DataState is var (get, _)) meta["data"] = new JsonArray(get().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray());
         if (Loader != null)
         {
             var ls = Loader.GetState();
@@ -163,6 +166,7 @@ public sealed class Checkpoints : Callback
                 case EarlyStopping es when meta["early_stopping"] is JsonObject eo: es.LoadState(eo, Strip(tensors, "early_stopping.")); break;
             }
         Generator.Default.SetState(meta["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
+        if (DataState is var (_, set) && meta["data"] is JsonArray d) set(d.Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
         if (Loader != null && meta["loader"] is JsonObject lo)
             Loader.SetState(new Data.DataLoaderState(lo["epoch"]!.GetValue<int>(), lo["batch"]!.GetValue<int>(),
                 lo["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray()));

@@ -140,3 +140,19 @@ public class ConvGradCheckTests
             }
     }
 }
+
+public class ConvGeometryTests
+{
+    [Fact]
+    public void AKernelThatDoesNotFitIsAClearErrorNotAOneByOneOutput()
+    {
+        var a = new Conv2dArgs(StrideH: 2, StrideW: 2, DilationH: 3, DilationW: 3);
+        Assert.Equal(-1, a.OutH(4, 3));                // extent 7 > 4: floor((4 - 7) / 2) + 1 = -1 (C# truncation said 0 + 1 = 1)
+        Assert.Equal(1, a.OutH(7, 3));
+        var x = Tensor.Ones(1, 1, 4, 4);
+        var w = Tensor.Ones(1, 1, 3, 3);
+        var e = Assert.Throws<ShapeException>(() => x.Conv2d(w, null, a));
+        Assert.Contains("too small", e.Message);
+        Assert.Equal(0, new Pool2dArgs(5, 5, 2, 2).OutH(3));
+    }
+}
