@@ -51,7 +51,7 @@ public sealed partial class CpuBackend
     public Tensor Gather(Tensor x, int dim, Tensor index)
     {
         var xf = AsF32(x, "gather");
-        CheckGatherShapes(x.Shape, index.Shape, dim, "gather");
+        ShapeChecks.Gather(x.Shape, index.Shape, dim, "gather");
         var idx = index.ToIntArray();
         var y = New(index.Shape);
         var xs = F(xf); var ys = F(y);
@@ -77,10 +77,8 @@ public sealed partial class CpuBackend
     {
         CheckWritable(dst, "scatter_add");
         var sf = AsF32(src, "scatter_add");
-        CheckGatherShapes(dst.Shape, index.Shape, dim, "scatter_add");
-        for (int d = 0; d < index.Rank; d++)
-            if (index.Shape[d] > src.Shape[d])
-                throw new ShapeException($"scatter_add: index shape {index.Shape} is larger than source shape {src.Shape} at dim {d}");
+        ShapeChecks.Gather(dst.Shape, index.Shape, dim, "scatter_add");
+        ShapeChecks.ScatterSource(index.Shape, src.Shape);
         var idx = index.ToIntArray();
         var ds = F(dst); var ss = F(sf);
         var pos = new int[index.Rank];
@@ -99,14 +97,6 @@ public sealed partial class CpuBackend
             Increment(pos, index.Shape);
         }
         DisposeIfTemp(sf, src);
-    }
-
-    private static void CheckGatherShapes(Shape x, Shape index, int dim, string op)
-    {
-        if (x.Rank != index.Rank) throw new ShapeException($"{op}: index of shape {index} must have the same rank as the input {x}");
-        for (int d = 0; d < x.Rank; d++)
-            if (d != dim && index[d] > x[d])
-                throw new ShapeException($"{op}: index shape {index} exceeds input shape {x} at dim {d}");
     }
 
     internal static void CheckIndex(int i, int n, string op, int dim)

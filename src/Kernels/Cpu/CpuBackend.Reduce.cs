@@ -13,11 +13,7 @@ public sealed partial class CpuBackend
         int rank = x.Rank;
         var reduced = new bool[rank];
         foreach (var d in dims) reduced[d] = true;
-        var outShape = new List<int>();
-        for (int d = 0; d < rank; d++)
-            if (!reduced[d]) outShape.Add(x.Shape[d]);
-            else if (keepDim) outShape.Add(1);
-        var y = New(Shape.Wrap(outShape.ToArray()));
+        var y = New(ShapeChecks.Reduced(x.Shape, dims, keepDim));
         float init = kind switch { ReduceKind.Sum => 0f, ReduceKind.Max => float.NegativeInfinity, _ => float.PositiveInfinity };
         var ys = F(y);
         Array.Fill(ys, init, 0, y.Numel);

@@ -6,13 +6,13 @@ namespace Engine.Kernels.Cpu;
 /// The CPU backend: Vector256 + FMA on contiguous runs, a strided fallback for everything else,
 /// and Parallel.For over the cores for large tensors. One instance serves <see cref="Device.Cpu"/>.
 /// </summary>
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : BackendBase, IBackend
 {
     public static CpuBackend Instance { get; } = new();
 
     private CpuBackend() { }
 
-    public Device Device => Device.Cpu;
+    public override Device Device => Device.Cpu;
 
 #pragma warning disable CA2255 // the registry relies on this initializer
     [ModuleInitializer]
@@ -21,7 +21,7 @@ public sealed partial class CpuBackend : IBackend
 
     // ---- memory ----------------------------------------------------------------------
 
-    public Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(dtype, length, zero);
+    public override Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(dtype, length, zero);
 
     public Storage Upload(ReadOnlySpan<float> data)
     {
@@ -76,7 +76,7 @@ public sealed partial class CpuBackend : IBackend
 
     // ---- copies ----------------------------------------------------------------------
 
-    public void Copy(Tensor src, Tensor dst)
+    public override void Copy(Tensor src, Tensor dst)
     {
         CheckDevice(src, "copy"); CheckDevice(dst, "copy");
         if (src.Shape != dst.Shape) throw new ShapeException($"copy: source shape {src.Shape} differs from destination shape {dst.Shape}");
@@ -138,44 +138,4 @@ public sealed partial class CpuBackend : IBackend
     internal static int[] I(Tensor t) => ((CpuStorage)t.Storage).Ints;
     internal static Half[] H(Tensor t) => ((CpuStorage)t.Storage).Halves;
 
-    /// <summary>A new contiguous tensor on this device.</summary>
-    internal Tensor New(Shape shape, bool zero = false, DType dtype = DType.Float32) =>
-        Tensor.Create(Allocate(dtype, shape.Numel, zero), Layout.Contiguous(shape));
-
-    internal void CheckDevice(Tensor t, string op)
-    {
-        t.ThrowIfDisposed(op);
-        if (!t.Device.IsCpu)
-            throw new DeviceMismatchException($"{op}: tensor {t.Describe()} is on {t.Device}, but this op runs on cpu; move it with .To(Device.Cpu)");
-    }
-
-    /// <summary>A float32 view of t: t itself, or a converted contiguous copy (caller disposes when not t).</summary>
-    internal Tensor AsF32(Tensor t, string op)
-    {
-        CheckDevice(t, op);
-        return t.DType == DType.Float32 ? t : Convert(t, DType.Float32);
-    }
-
-    internal Tensor Convert(Tensor t, DType to)
-    {
-        var o = New(t.Shape, dtype: to);
-        Copy(t, o);
-        return o;
-    }
-
-    /// <summary>A contiguous float32 tensor with t's values (t itself when already so).</summary>
-    internal Tensor ContiguousF32(Tensor t, string op)
-    {
-        var f = AsF32(t, op);
-        if (f.IsContiguous) return f;
-        var o = New(f.Shape);
-        Copy(f, o);
-        if (!ReferenceEquals(f, t)) f.Dispose();
-        return o;
-    }
-
-    internal static void DisposeIfTemp(Tensor temp, Tensor original)
-    {
-        if (!ReferenceEquals(temp, original)) temp.Dispose();
-    }
 }

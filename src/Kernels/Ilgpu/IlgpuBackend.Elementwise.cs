@@ -7,7 +7,7 @@ namespace Engine.Kernels.Ilgpu;
 // generic over the op struct of src/Kernels/Ops (only its scalar Invoke is compiled for the device).
 public sealed partial class IlgpuBackend
 {
-    public void Copy(Tensor src, Tensor dst)
+    public override void Copy(Tensor src, Tensor dst)
     {
         CheckDevice(src, "copy"); CheckDevice(dst, "copy");
         if (src.Shape != dst.Shape) throw new ShapeException($"copy: source shape {src.Shape} differs from destination shape {dst.Shape}");

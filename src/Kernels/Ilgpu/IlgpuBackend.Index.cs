@@ -42,7 +42,7 @@ public sealed partial class IlgpuBackend
     public Tensor Gather(Tensor x, int dim, Tensor index)
     {
         var xf = AsF32(x, "gather");
-        CheckGatherShapes(x.Shape, index.Shape, dim, "gather");
+        ShapeChecks.Gather(x.Shape, index.Shape, dim, "gather");
         var ic = ContiguousI32(index, "gather");
         CheckIndices(ic, x.Shape[dim], "gather", dim);
         var y = New(index.Shape);
@@ -57,10 +57,8 @@ public sealed partial class IlgpuBackend
     {
         CheckWritable(dst, "scatter_add");
         var sf = AsF32(src, "scatter_add");
-        CheckGatherShapes(dst.Shape, index.Shape, dim, "scatter_add");
-        for (int d = 0; d < index.Rank; d++)
-            if (index.Shape[d] > src.Shape[d])
-                throw new ShapeException($"scatter_add: index shape {index.Shape} is larger than source shape {src.Shape} at dim {d}");
+        ShapeChecks.Gather(dst.Shape, index.Shape, dim, "scatter_add");
+        ShapeChecks.ScatterSource(index.Shape, src.Shape);
         var ic = ContiguousI32(index, "scatter_add");
         CheckIndices(ic, dst.Shape[dim], "scatter_add", dim);
         var k = Kernel("index.scatter_add", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Geo, Operand, Operand, int>(IndexKernels.ScatterAdd));
@@ -72,15 +70,6 @@ public sealed partial class IlgpuBackend
     }
 
     private static ArrayView<int> Ints(Tensor contiguous) => I(contiguous).SubView(contiguous.Layout.Offset, contiguous.Numel);
-
-    private static void CheckGatherShapes(Shape x, Shape index, int dim, string op)
-    {
-        if (x.Rank != index.Rank) throw new ShapeException($"{op}: index of shape {index} must have the same rank as the input {x}");
-        if (x.Rank > Geo.MaxRank) throw new ShapeException($"{op}: tensors of rank {x.Rank} are not supported on the GPU backend (at most {Geo.MaxRank})");
-        for (int d = 0; d < x.Rank; d++)
-            if (d != dim && index[d] > x[d])
-                throw new ShapeException($"{op}: index shape {index} exceeds input shape {x} at dim {d}");
-    }
 
     /// <summary>Every index in [0, n): downloads the (small) index tensor and checks it on the host.</summary>
     private void CheckIndices(Tensor index, int n, string op, int dim)

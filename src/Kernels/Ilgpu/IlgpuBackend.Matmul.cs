@@ -8,8 +8,7 @@ public sealed partial class IlgpuBackend
 {
     public Tensor Matmul(Tensor a, Tensor b)
     {
-        if (a.Rank != 3 || b.Rank != 3 || a.Shape[0] != b.Shape[0] || a.Shape[2] != b.Shape[1])
-            throw new ShapeException($"matmul kernel: expects [B,M,K] x [B,K,N], got {a.Shape} x {b.Shape}");
+        ShapeChecks.BatchedMatmul(a, b);
         var af = AsF32(a, "matmul"); var bf = AsF32(b, "matmul");
         int B = a.Shape[0], M = a.Shape[1], K = a.Shape[2], N = b.Shape[2];
         var y = New(Shape.Wrap([B, M, N]));

@@ -14,11 +14,7 @@ public sealed partial class IlgpuBackend
         int rank = x.Rank;
         var reduced = new bool[rank];
         foreach (var d in dims) reduced[d] = true;
-        var outShape = new List<int>();
-        for (int d = 0; d < rank; d++)
-            if (!reduced[d]) outShape.Add(x.Shape[d]);
-            else if (keepDim) outShape.Add(1);
-        var y = New(Shape.Wrap(outShape.ToArray()));
+        var y = New(ShapeChecks.Reduced(x.Shape, dims, keepDim));
         int rows = y.Numel, n = rows == 0 ? 0 : x.Numel / rows;
         if (rows == 0) return y;
         if (n == 0) { Fill(y, kind == ReduceKind.Sum ? 0f : kind == ReduceKind.Max ? float.NegativeInfinity : float.PositiveInfinity); return y; }

@@ -12,7 +12,7 @@ namespace Engine.Kernels.Ilgpu;
 /// default stream, and only downloads synchronize. Float16 is a storage type: ops convert to
 /// float32 on the device, compute, and write float32.
 /// </summary>
-public sealed partial class IlgpuBackend : IBackend, IDisposable
+public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
 {
     internal IlgpuBackend(Device device, Accelerator accelerator)
     {
@@ -26,7 +26,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
         RowGroupLimit = accelerator.AcceleratorType == AcceleratorType.CPU ? 32 : GroupSize;
     }
 
-    public Device Device { get; }
+    public override Device Device { get; }
     public Accelerator Accelerator { get; }
     /// <summary>The device memory pool (live / pooled bytes, an optional cap).</summary>
     public IlgpuMemoryPool Pool { get; }
@@ -57,7 +57,7 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
 
     // ---- memory ----------------------------------------------------------------------
 
-    public Storage Allocate(DType dtype, int length, bool zero)
+    public override Storage Allocate(DType dtype, int length, bool zero)
     {
         var s = new IlgpuStorage(this, dtype, length);
         if (zero && length > 0)
@@ -119,53 +119,12 @@ public sealed partial class IlgpuBackend : IBackend, IDisposable
     /// <summary>Float16 storage as raw IEEE half bits.</summary>
     internal static ArrayView<ushort> H(Tensor t) => ((IlgpuStorage)t.Storage).HalfBits;
 
-    /// <summary>A new contiguous tensor on this device.</summary>
-    internal Tensor New(Shape shape, bool zero = false, DType dtype = DType.Float32) =>
-        Tensor.Create(Allocate(dtype, shape.Numel, zero), Layout.Contiguous(shape));
-
-    internal void CheckDevice(Tensor t, string op)
-    {
-        t.ThrowIfDisposed(op);
-        if (t.Device != Device)
-            throw new DeviceMismatchException($"{op}: tensor {t.Describe()} is on {t.Device}, but this op runs on {Device}; move it with .To(device)");
-    }
-
-    /// <summary>A float32 view of t: t itself, or a converted contiguous copy (caller disposes when not t).</summary>
-    internal Tensor AsF32(Tensor t, string op)
-    {
-        CheckDevice(t, op);
-        return t.DType == DType.Float32 ? t : Convert(t, DType.Float32);
-    }
-
-    internal Tensor Convert(Tensor t, DType to)
-    {
-        var o = New(t.Shape, dtype: to);
-        Copy(t, o);
-        return o;
-    }
-
-    /// <summary>A contiguous float32 tensor with t's values (t itself when already so).</summary>
-    internal Tensor ContiguousF32(Tensor t, string op)
-    {
-        var f = AsF32(t, op);
-        if (f.IsContiguous) return f;
-        var o = New(f.Shape);
-        Copy(f, o);
-        DisposeIfTemp(f, t);
-        return o;
-    }
-
     /// <summary>A contiguous Int32 tensor with t's values (t itself when already so).</summary>
     internal Tensor ContiguousI32(Tensor t, string op)
     {
         CheckDevice(t, op);
         if (t.DType != DType.Int32) throw new ArgumentException($"{op}: index must be an Int32 tensor, got {t.Describe()}");
         return t.IsContiguous ? t : Convert(t, DType.Int32);
-    }
-
-    internal static void DisposeIfTemp(Tensor temp, Tensor original)
-    {
-        if (!ReferenceEquals(temp, original)) temp.Dispose();
     }
 
     /// <summary>Contiguous float32 data starting at the tensor's offset.</summary>
