@@ -1,5 +1,7 @@
 namespace Engine.Tests.Optim;
 
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class ParamGroupsTests
 {
     private static HashSet<Tensor> Set(IEnumerable<Tensor> ts) => new(ts, ReferenceEqualityComparer.Instance);

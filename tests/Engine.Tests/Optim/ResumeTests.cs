@@ -4,6 +4,8 @@ namespace Engine.Tests.Optim;
 /// Saving optimizer and scheduler state mid-run and loading it into fresh objects (over a copy of the
 /// parameters) continues exactly as the uninterrupted run does.
 /// </summary>
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class ResumeTests
 {
     private static Net Model(int seed) { Seed.Everything(seed); return new Net(); }

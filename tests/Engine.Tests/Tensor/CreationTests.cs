@@ -1,6 +1,8 @@
 // Namespace Engine.Tests.Tensors (not .Tensor, which would hide the Engine.Tensor type in every test namespace).
 namespace Engine.Tests.Tensors;
 
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class CreationTests
 {
     [Fact]

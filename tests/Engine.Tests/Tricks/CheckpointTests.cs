@@ -2,6 +2,8 @@ using Engine.Training;
 
 namespace Engine.Tests.Tricks;
 
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class CheckpointTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "engine-ckpt-" + Guid.NewGuid().ToString("N"));

@@ -2,6 +2,8 @@ using Engine.Training;
 
 namespace Engine.Tests.Tricks;
 
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class TrainerTests
 {
     private static Tensor Ce(Tensor logits, Tensor y) => TinyNet.CrossEntropy(logits, y);

@@ -7,6 +7,8 @@ namespace Engine.Tests.Tricks;
 /// End to end on real data: a backbone pretrained by the engine on Fashion-MNIST classes 0-4 is
 /// fine-tuned, with a new head, on classes 5-9 — first frozen, then unfrozen at a lower learning rate.
 /// </summary>
+// Seed.Everything reseeds the process-wide generator: run apart from tests that draw from it.
+[Collection("Data.GlobalGenerator")]
 public class TransferLearningTests
 {
     private sealed class Net : Module
