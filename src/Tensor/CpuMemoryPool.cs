@@ -47,6 +47,9 @@ public sealed class CpuMemoryPool<T> where T : unmanaged
         Interlocked.Add(ref _pooledBytes, bytes);
     }
 
+    /// <summary>Counts an array of this length as no longer live without taking it back (its owner was finalized).</summary>
+    public void Forget(int length) => Interlocked.Add(ref _liveBytes, -(long)length * ElemSize);
+
     /// <summary>Drops every pooled array (for tests and memory pressure).</summary>
     public void Trim()
     {

@@ -45,12 +45,18 @@ public sealed class CpuStorage : Storage
         }
     }
 
-    // A tensor that was never disposed still gives its array back, so the pool's
-    // live-byte count stays honest when the GC does the releasing.
+    // A tensor that was never disposed: only the pool's live-byte count is corrected. The array is
+    // not recycled, because a kernel may still be reading or writing it through a reference taken
+    // before its tensor became unreachable; the GC frees it when nothing holds it.
     ~CpuStorage()
     {
-        if (IsDisposed) return;
+        if (IsDisposed || _wrapped) return;
         MarkFreedByFinalizer();
-        Return();
+        switch (_data)
+        {
+            case float[] f: CpuMemoryPool.Floats.Forget(f.Length); break;
+            case Half[] h: CpuMemoryPool.Halves.Forget(h.Length); break;
+            case int[] i: CpuMemoryPool.Ints.Forget(i.Length); break;
+        }
     }
 }

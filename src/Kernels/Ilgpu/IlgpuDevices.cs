@@ -104,7 +104,7 @@ public static class IlgpuDevices
                 // GPU-shaped warps of 32 and groups of up to 64 threads (the GEMM group). Each thread of a
                 // group is an OS thread and every launch wakes all of them: more threads per group would
                 // only make every launch slower here.
-                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(new CPUDevice(32, 2, 1)).EnableAlgorithms()),
+                DeviceType.IlgpuCpu => Context.Create(b => b.CPU(new CPUDevice(32, 2, 1)).Assertions().EnableAlgorithms()),
                 _ => null,
             };
         }

@@ -93,6 +93,17 @@ public sealed class IlgpuMemoryPool
         buf.Dispose();
     }
 
+    /// <summary>
+    /// Forgets a buffer whose storage was finalized without being disposed: it is neither pooled nor
+    /// freed here (a kernel launched on it may still be running); the GC and ILGPU free it once nothing
+    /// references it. Only the live count changes.
+    /// </summary>
+    internal void Forget(MemoryBuffer1D<int, Stride1D.Dense> buf)
+    {
+        lock (_gate)
+            if (_live.Remove(buf)) _liveBytes -= buf.Length * 4;
+    }
+
     /// <summary>Frees every pooled buffer to the driver (for memory pressure and tests).</summary>
     public void Trim()
     {

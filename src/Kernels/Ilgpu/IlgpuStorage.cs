@@ -46,6 +46,6 @@ public sealed class IlgpuStorage : Storage
         // _buffer is null when the constructor threw (out of memory): nothing to return.
         if (IsDisposed || _buffer is null) return;
         MarkFreedByFinalizer();
-        _pool.Return(_buffer);
+        _pool.Forget(_buffer);
     }
 }
