@@ -14,11 +14,7 @@ internal static unsafe class Im2Col
                 for (int s = 0; s < S; s++, col += P * Q)
                 {
                     float* plane = x + (long)c * H * W;
-                    int ws0 = s * a.DilationW - a.PadW;
-                    // Valid q range: 0 <= q*sw + ws0 < W.
-                    int q0 = ws0 >= 0 ? 0 : Math.Min(Q, (-ws0 + a.StrideW - 1) / a.StrideW);
-                    int q1 = W - ws0 <= 0 ? 0 : Math.Min(Q, (W - ws0 - 1) / a.StrideW + 1);
-                    if (q1 < q0) q1 = q0;
+                    var (ws0, q0, q1) = ValidColumns(s, W, Q, a);
                     for (int p = 0; p < P; p++)
                     {
                         float* dst = col + p * Q;
@@ -42,10 +38,8 @@ internal static unsafe class Im2Col
                 for (int s = 0; s < S; s++, col += P * Q)
                 {
                     float* plane = x + (long)c * H * W;
-                    int ws0 = s * a.DilationW - a.PadW;
-                    int q0 = ws0 >= 0 ? 0 : Math.Min(Q, (-ws0 + a.StrideW - 1) / a.StrideW);
-                    int q1 = W - ws0 <= 0 ? 0 : Math.Min(Q, (W - ws0 - 1) / a.StrideW + 1);
-                    if (q1 <= q0) continue;
+                    var (ws0, q0, q1) = ValidColumns(s, W, Q, a);
+                    if (q1 == q0) continue;
                     for (int p = 0; p < P; p++)
                     {
                         int h = p * a.StrideH - a.PadH + r * a.DilationH;
@@ -59,5 +53,17 @@ internal static unsafe class Im2Col
                         else for (int q = q0; q < q1; q++) dst[q * a.StrideW] += src[q];
                     }
                 }
+    }
+
+    /// <summary>
+    /// For kernel column s: ws0 = s*dw - pw, and the outputs q in [q0, q1) whose tap lands inside the
+    /// row (0 &lt;= q*sw + ws0 &lt; W); the others read padding. q0 &lt;= q1 always.
+    /// </summary>
+    private static (int ws0, int q0, int q1) ValidColumns(int s, int W, int Q, in Conv2dArgs a)
+    {
+        int ws0 = s * a.DilationW - a.PadW;
+        int q0 = ws0 >= 0 ? 0 : Math.Min(Q, (-ws0 + a.StrideW - 1) / a.StrideW);
+        int q1 = W - ws0 <= 0 ? 0 : Math.Min(Q, (W - ws0 - 1) / a.StrideW + 1);
+        return (ws0, q0, Math.Max(q0, q1));
     }
 }
