@@ -95,20 +95,34 @@ public sealed partial class CpuBackend : BackendBase, IBackend
         }
     }
 
+    /// <summary>
+    /// Copies every inner run, split over the cores by runs or within one long run (ForRuns). Same-type runs take
+    /// the fast paths: contiguous -> memmove, stride-0 source (an expanded scalar, e.g. the gradient of a sum) -> fill,
+    /// other strides -> a plain gather loop. Only dtype conversions go through <paramref name="conv"/>.
+    /// </summary>
     private static void CopyRuns<TS, TD>(Coalesced c, TS[] s, TD[] d, Func<TS, TD> conv)
     {
-        int inner = c.Inner, ss = c.InnerStride(0), ds = c.InnerStride(1);
-        bool same = typeof(TS) == typeof(TD);
-        Par.For(c.Outer, (long)c.Outer * inner, (r0, r1) =>
+        int ss = c.InnerStride(0), ds = c.InnerStride(1);
+        if (typeof(TS) == typeof(TD))
         {
-            for (int r = r0; r < r1; r++)
+            var src = Unsafe.As<TS[], TD[]>(ref s);
+            ForRuns(c, (run, i0, i1) =>
             {
-                int so = c.RunOffset(0, r), dOff = c.RunOffset(1, r);
-                if (same && ss == 1 && ds == 1)
-                    Unsafe.As<TS[], TD[]>(ref s).AsSpan(so, inner).CopyTo(d.AsSpan(dOff, inner));
-                else
-                    for (int i = 0; i < inner; i++) d[dOff + i * ds] = conv(s[so + i * ss]);
-            }
+                int so = c.RunOffset(0, run) + i0 * ss, dOff = c.RunOffset(1, run) + i0 * ds, n = i1 - i0;
+                if (ss == 1 && ds == 1) src.AsSpan(so, n).CopyTo(d.AsSpan(dOff, n));
+                else if (ss == 0 && ds == 1) d.AsSpan(dOff, n).Fill(src[so]);
+                else for (int i = 0; i < n; i++) d[dOff + i * ds] = src[so + i * ss];
+            });
+            return;
+        }
+        ForRuns(c, (run, i0, i1) =>
+        {
+            int so = c.RunOffset(0, run) + i0 * ss, dOff = c.RunOffset(1, run) + i0 * ds, n = i1 - i0;
+            if (ss == 1 && ds == 1 && typeof(TS) == typeof(float) && typeof(TD) == typeof(Half))
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(Unsafe.As<TS[], float[]>(ref s).AsSpan(so, n), Unsafe.As<TD[], Half[]>(ref d).AsSpan(dOff, n));
+            else if (ss == 1 && ds == 1 && typeof(TS) == typeof(Half) && typeof(TD) == typeof(float))
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(Unsafe.As<TS[], Half[]>(ref s).AsSpan(so, n), Unsafe.As<TD[], float[]>(ref d).AsSpan(dOff, n));
+            else for (int i = 0; i < n; i++) d[dOff + i * ds] = conv(s[so + i * ss]);
         });
     }
 
