@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 namespace Engine.Kernels.Gemm;
 
 // Packing of GEMM operands into the panel order the micro-kernel streams (BLIS).
@@ -68,6 +69,19 @@ internal static unsafe class Packing
                 System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(s + 8), bp + 8);
             }
         }
+        else if (rsB == 1 && n == NR && Avx.IsSupported)
+        {
+            // B^T storage, full panel: 8 k x 8 columns at a time through an in-register 8x8 transpose
+            // (16 contiguous column loads -> 16 row stores), the scalar loop below for the k tail.
+            int k = 0;
+            for (; k <= kc - 8; k += 8, bp += 8 * NR)
+            {
+                Transpose8x8Store(src + k, csB, bp, NR);
+                Transpose8x8Store(src + 8L * csB + k, csB, bp + 8, NR);
+            }
+            for (; k < kc; k++, bp += NR)
+                for (int j = 0; j < NR; j++) bp[j] = src[(long)j * csB + k];
+        }
         else if (rsB == 1)
         {
             // B^T storage (e.g. x @ W^T): each column is contiguous in k; write it with stride NR.
@@ -89,5 +103,30 @@ internal static unsafe class Packing
                 for (; j < NR; j++) bp[j] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// dst[k*ldd + j] = src[j*lds + k] for j, k &lt; 8: eight 8-float rows loaded, transposed in registers
+    /// (unpack, shuffle, 128-bit lane permute: the standard AVX sequence), stored as eight rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8Store(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2L * lds); var r3 = Avx.LoadVector256(src + 3L * lds);
+        var r4 = Avx.LoadVector256(src + 4L * lds); var r5 = Avx.LoadVector256(src + 5L * lds);
+        var r6 = Avx.LoadVector256(src + 6L * lds); var r7 = Avx.LoadVector256(src + 7L * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -24,6 +24,7 @@ public static unsafe class Sgemm
 
     [ThreadStatic] private static float[]? t_aPack;
     [ThreadStatic] private static float[]? t_bPack;
+    [ThreadStatic] private static float[]? t_aAll;
 
     /// <summary>C = A*B (accumulate: C += A*B). parallel: may use every core (never pass true from inside a parallel loop).</summary>
     public static void Run(int M, int N, int K, float* a, int rsA, int csA, float* b, int rsB, int csB,
@@ -40,36 +41,56 @@ public static unsafe class Sgemm
         int icBlocks = (M + MCMax - 1) / MCMax;
         int mc = RoundUp((M + icBlocks - 1) / icBlocks, MR);
         icBlocks = (M + mc - 1) / mc;
+        int mR = RoundUp(M, MR), aPanels = mR / MR, pcBlocks = (K + KC - 1) / KC;
+        float* ap = null;
+        float[]? aBuf = null;
         for (int jc = 0; jc < N; jc += NC)
         {
             int nc = Math.Min(NC, N - jc), ncR = RoundUp(nc, NR), panels = ncR / NR;
+            // About TasksPerThread tasks per core (columns split too when rows are few, down to MinPanelsPerTask
+            // panels a task): Parallel.For hands them out dynamically, so a core that the OS takes away for a while
+            // (a shared machine) does not hold up the others.
+            int want = threads * TasksPerThread;
+            int nSplit = threads == 1 || icBlocks >= want ? 1 : Math.Max(1, Math.Min(panels / MinPanelsPerTask, (want + icBlocks - 1) / icBlocks));
+            int tasks = icBlocks * nSplit;
+            // When several tasks share a row block, A is packed once, for all of M and K, by the packing pass below
+            // (each task would otherwise pack the same block again: 8x the A packing for a 128-row Linear).
+            bool shareA = nSplit > 1;
+            bool packA = shareA && aBuf == null;
+            if (packA) { aBuf = Buffer(ref t_aAll, (long)mR * K); }
             var bBuf = Buffer(ref t_bPack, (long)K * ncR);
-            fixed (float* bp0 = bBuf)
+            fixed (float* bp0 = bBuf, aa0 = aBuf)
             {
                 float* bj = b + (long)jc * csB; float* bpp = Align64(bp0);
-                // Pack B: block pc holds panels [panel][k][NR] at bp + pc*ncR.
-                int nPackTasks = threads > 1 ? Math.Min(panels, threads * 4) : 1;
-                if (nPackTasks > 1)
-                    Parallel.For(0, nPackTasks, t => PackBRange(bj, rsB, csB, K, nc, bpp, panels * t / nPackTasks, panels * (t + 1) / nPackTasks));
+                if (aBuf != null) ap = Align64(aa0);
+                // One parallel pass packs B (block pc holds panels [panel][k][NR] at bp + pc*ncR) and, when shared,
+                // A (block pc holds panels [panel][k][MR] at ap + pc*KC*mR).
+                int nB = threads > 1 ? Math.Min(panels, threads * 4) : 1;
+                int nA = packA ? Math.Min(aPanels * pcBlocks, threads * 4) : 0;
+                float* apShared = ap;
+                if (nB + nA > 1)
+                    Parallel.For(0, nB + nA, j =>
+                    {
+                        if (j < nB) PackBRange(bj, rsB, csB, K, nc, bpp, panels * j / nB, panels * (j + 1) / nB);
+                        else
+                        {
+                            int t = j - nB, total = aPanels * pcBlocks;
+                            PackARange(a, rsA, csA, M, K, mR, apShared, total * t / nA, total * (t + 1) / nA);
+                        }
+                    });
                 else PackBRange(bj, rsB, csB, K, nc, bpp, 0, panels);
 
-                // About TasksPerThread tasks per core (columns split too when rows are few, down to MinPanelsPerTask
-                // panels a task): Parallel.For hands them out dynamically, so a core that the OS takes away for a while
-                // (a shared machine) does not hold up the others.
-                int want = threads * TasksPerThread;
-                int nSplit = icBlocks >= want ? 1 : Math.Max(1, Math.Min(panels / MinPanelsPerTask, (want + icBlocks - 1) / icBlocks));
-                int tasks = icBlocks * nSplit;
                 float* cj = c + jc;
+                float* shared = shareA ? ap : null;
                 if (threads > 1 && tasks > 1)
-                    Parallel.For(0, tasks, t => Task(t, nSplit, panels, M, K, mc, nc, a, rsA, csA, bpp, ncR, cj, ldc, accumulate));
+                    Parallel.For(0, tasks, t => Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate));
                 else
-                    for (int t = 0; t < tasks; t++) Task(t, nSplit, panels, M, K, mc, nc, a, rsA, csA, bpp, ncR, cj, ldc, accumulate);
+                    for (int t = 0; t < tasks; t++) Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-
     private static void PackBRange(float* b, int rsB, int csB, int K, int nc, float* bp, int p0, int p1)
     {
         int ncR = RoundUp(nc, NR);
@@ -84,24 +105,39 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>One row block of C (rows [ic, ic+mc)) over one range of B panels, all of K.</summary>
+    /// <summary>Packs A panels [f0, f1) of the flattened (K block, MR-row panel) index into the shared layout.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Task(int t, int nSplit, int panels, int M, int K, int mc, int nc, float* a, int rsA, int csA,
-        float* bp, int ncR, float* c, int ldc, bool accumulate)
+    private static void PackARange(float* a, int rsA, int csA, int M, int K, int mR, float* ap, int f0, int f1)
+    {
+        int aPanels = mR / MR;
+        for (int f = f0; f < f1; f++)
+        {
+            int blk = f / aPanels, i0 = f % aPanels * MR, pc = blk * KC, kc = Math.Min(KC, K - pc);
+            Packing.PackA(a + (long)i0 * rsA + (long)pc * csA, rsA, csA, Math.Min(MR, M - i0), kc, ap + (long)pc * mR + (long)i0 * kc);
+        }
+    }
+
+    /// <summary>One row block of C (rows [ic, ic+mc)) over one range of B panels, all of K. sharedA: A packed for all
+    /// rows by the packing pass (else this task packs its block itself).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Task(int t, int nSplit, int panels, int M, int K, int mc, int mR, int nc, float* a, int rsA, int csA,
+        float* sharedA, float* bp, int ncR, float* c, int ldc, bool accumulate)
     {
         int ic = t / nSplit * mc, s = t % nSplit;
         int m = Math.Min(mc, M - ic);
         int p0 = panels * s / nSplit, p1 = panels * (s + 1) / nSplit;
         if (p0 >= p1) return;
-        var aBuf = Buffer(ref t_aPack, (long)MCMax * KC);
+        var aBuf = sharedA == null ? Buffer(ref t_aPack, (long)MCMax * KC) : null;
         fixed (float* ap0 = aBuf)
         {
-            float* ap = Align64(ap0);
+            float* own = Align64(ap0);
             for (int pc = 0; pc < K; pc += KC)
             {
                 int kc = Math.Min(KC, K - pc);
                 bool acc = accumulate || pc > 0;
-                Packing.PackA(a + (long)ic * rsA + (long)pc * csA, rsA, csA, m, kc, ap);
+                float* ap;
+                if (sharedA != null) ap = sharedA + (long)pc * mR + (long)ic * kc;
+                else { ap = own; Packing.PackA(a + (long)ic * rsA + (long)pc * csA, rsA, csA, m, kc, ap); }
                 float* bBlock = bp + (long)pc * ncR;
                 for (int p = p0; p < p1; p++)
                 {

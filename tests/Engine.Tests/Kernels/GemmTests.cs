@@ -49,6 +49,8 @@ public class GemmTests
     [InlineData(145, 513, 33)]  // past MCMax and two KC blocks
     [InlineData(64, 0, 5)]      // empty inner dimension: C = 0
     [InlineData(130, 70, 260)]  // parallel path
+    [InlineData(100, 600, 300)] // parallel, few rows: A packed once and shared by column tasks, three KC blocks
+    [InlineData(290, 300, 100)] // parallel, two row blocks, columns split, partial last K block
     public void MatchesNaive(int M, int K, int N)
     {
         foreach (var ta in new[] { false, true })
