@@ -37,11 +37,7 @@ internal static unsafe class ConvGemm
         nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
         Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
         {
-            float* col = null;
-            var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
-            fixed (float* cb = buf)
             {
-                col = cb;
                 for (int n = n0; n < n1; n++)
                 {
                     float* yn = (float*)yp + (long)n * g.K * g.PQ;
@@ -50,10 +46,12 @@ internal static unsafe class ConvGemm
                     for (int gi = 0; gi < g.G; gi++)
                     {
                         float* xg = (float*)xp + ((long)n * g.C + gi * g.Cg) * g.H * g.W;
-                        float* src = xg;
-                        if (!direct) { Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col); src = col; }
-                        Sgemm.Run(g.Kg, g.PQ, g.L, (float*)wp + (long)gi * g.Kg * g.L, g.L, 1, src, g.PQ, 1,
-                            yn + (long)gi * g.Kg * g.PQ, g.PQ, accumulate: bp != 0, parallel: false);
+                        float* wg = (float*)wp + (long)gi * g.Kg * g.L, yg = yn + (long)gi * g.Kg * g.PQ;
+                        if (direct)
+                            Sgemm.Run(g.Kg, g.PQ, g.L, wg, g.L, 1, xg, g.PQ, 1, yg, g.PQ, accumulate: bp != 0, parallel: false);
+                        else // implicit GEMM: the packing reads the image, no column matrix
+                            Sgemm.Run(g.Kg, g.PQ, g.L, wg, g.L, 1, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
+                                yg, g.PQ, accumulate: bp != 0, parallel: false);
                     }
                 }
             }
@@ -65,6 +63,7 @@ internal static unsafe class ConvGemm
     {
         var g = Of(xs, ws, a);
         bool direct = NoColumns(g, a);
+        if (!direct && AsForwardConv(dy, w, dx, g, a)) return;
         nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
         Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
         {
@@ -85,6 +84,35 @@ internal static unsafe class ConvGemm
                     }
                 }
         });
+    }
+
+    /// <summary>
+    /// With stride 1 the input gradient is itself a convolution: of dy (K channels) with the kernel flipped in space and
+    /// transposed per group, W'[g*Cg + c, k, r, s] = W[g*Kg + k, c, R-1-r, S-1-s], padding (R-1)*dh - ph. That runs
+    /// through the implicit-GEMM forward: no column matrix and no col2im scatter-add. Returns false when the geometry
+    /// does not allow it (stride > 1, or padding beyond the kernel's reach, which would need negative padding).
+    /// </summary>
+    private const int MinChannelsForFlippedConv = 16;
+
+    private static bool AsForwardConv(float* dy, float* w, float* dx, in Geo g, in Conv2dArgs a)
+    {
+        int ph = (g.R - 1) * a.DilationH - a.PadH, pw = (g.S - 1) * a.DilationW - a.PadW;
+        // Few input channels make a GEMM of few rows (Cg of them) over K*R*S-long panels: im2col + col2im is faster.
+        if (a.StrideH != 1 || a.StrideW != 1 || ph < 0 || pw < 0 || g.Cg < MinChannelsForFlippedConv) return false;
+        var flipped = Scratch.Get(Scratch.Flipped, (long)g.C * g.Kg * g.R * g.S);
+        int RS = g.R * g.S;
+        for (int gi = 0; gi < g.G; gi++)
+            for (int k = 0; k < g.Kg; k++)
+                for (int c = 0; c < g.Cg; c++)
+                {
+                    float* src = w + ((long)(gi * g.Kg + k) * g.Cg + c) * RS;
+                    int dst = ((gi * g.Cg + c) * g.Kg + k) * RS;
+                    for (int i = 0; i < RS; i++) flipped[dst + i] = src[RS - 1 - i];
+                }
+        fixed (float* wf = flipped)
+            Forward(dy, wf, null, dx, Shape.Wrap([g.N, g.K, g.P, g.Q]), Shape.Wrap([g.C, g.Kg, g.R, g.S]),
+                a with { PadH = ph, PadW = pw });
+        return true;
     }
 
     /// <summary>dw[K,Cg,R,S] (overwritten) from contiguous dy and x.</summary>

@@ -46,7 +46,17 @@ internal static unsafe class MicroKernel
             Store(c + 4L * ldc, c40, c41, accumulate); Store(c + 5L * ldc, c50, c51, accumulate);
             return;
         }
-        // Edge tile: spill to a stack tile and copy the valid m x n corner.
+        if (n == 16)
+        {
+            // Fewer rows (M not a multiple of 6: 64, 128, 32 ...): the valid rows still take vector stores.
+            Store(c, c00, c01, accumulate);
+            if (m > 1) Store(c + ldc, c10, c11, accumulate);
+            if (m > 2) Store(c + 2L * ldc, c20, c21, accumulate);
+            if (m > 3) Store(c + 3L * ldc, c30, c31, accumulate);
+            if (m > 4) Store(c + 4L * ldc, c40, c41, accumulate);
+            return;
+        }
+        // Edge tile (fewer than 16 columns): spill to a stack tile and copy the valid m x n corner.
         float* t = stackalloc float[96];
         Avx.Store(t, c00); Avx.Store(t + 8, c01); Avx.Store(t + 16, c10); Avx.Store(t + 24, c11);
         Avx.Store(t + 32, c20); Avx.Store(t + 40, c21); Avx.Store(t + 48, c30); Avx.Store(t + 56, c31);

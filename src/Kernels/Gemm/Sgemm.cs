@@ -28,7 +28,12 @@ public static unsafe class Sgemm
 
     /// <summary>C = A*B (accumulate: C += A*B). parallel: may use every core (never pass true from inside a parallel loop).</summary>
     public static void Run(int M, int N, int K, float* a, int rsA, int csA, float* b, int rsB, int csB,
-        float* c, int ldc, bool accumulate, bool parallel = true)
+        float* c, int ldc, bool accumulate, bool parallel = true) =>
+        Run(M, N, K, a, rsA, csA, new StridedB(b, rsB, csB), c, ldc, accumulate, parallel);
+
+    /// <summary>C = A*B where B is packed from any <see cref="IBSource"/> (a strided matrix, or im2col straight from an image).</summary>
+    public static void Run<TB>(int M, int N, int K, float* a, int rsA, int csA, TB b,
+        float* c, int ldc, bool accumulate, bool parallel = true) where TB : struct, IBSource
     {
         if (M <= 0 || N <= 0) return;
         if (K <= 0)
@@ -61,7 +66,7 @@ public static unsafe class Sgemm
             var bBuf = Buffer(ref t_bPack, (long)K * ncR);
             fixed (float* bp0 = bBuf, aa0 = aBuf)
             {
-                float* bj = b + (long)jc * csB; float* bpp = Align64(bp0);
+                float* bpp = Align64(bp0);
                 if (aBuf != null) ap = Align64(aa0);
                 // One parallel pass packs B (block pc holds panels [panel][k][NR] at bp + pc*ncR) and, when shared,
                 // A (block pc holds panels [panel][k][MR] at ap + pc*KC*mR).
@@ -71,14 +76,14 @@ public static unsafe class Sgemm
                 if (nB + nA > 1)
                     Parallel.For(0, nB + nA, j =>
                     {
-                        if (j < nB) PackBRange(bj, rsB, csB, K, nc, bpp, panels * j / nB, panels * (j + 1) / nB);
+                        if (j < nB) PackBRange(b, jc, K, nc, bpp, panels * j / nB, panels * (j + 1) / nB);
                         else
                         {
                             int t = j - nB, total = aPanels * pcBlocks;
                             PackARange(a, rsA, csA, M, K, mR, apShared, total * t / nA, total * (t + 1) / nA);
                         }
                     });
-                else PackBRange(bj, rsB, csB, K, nc, bpp, 0, panels);
+                else PackBRange(b, jc, K, nc, bpp, 0, panels);
 
                 float* cj = c + jc;
                 float* shared = shareA ? ap : null;
@@ -91,7 +96,7 @@ public static unsafe class Sgemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackBRange(float* b, int rsB, int csB, int K, int nc, float* bp, int p0, int p1)
+    private static void PackBRange<TB>(TB b, int jc, int K, int nc, float* bp, int p0, int p1) where TB : struct, IBSource
     {
         int ncR = RoundUp(nc, NR);
         for (int pc = 0; pc < K; pc += KC)
@@ -100,7 +105,7 @@ public static unsafe class Sgemm
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * NR;
-                Packing.PackBPanel(b + (long)pc * rsB + (long)j0 * csB, rsB, csB, kc, Math.Min(NR, nc - j0), bp + (long)pc * ncR + (long)j0 * kc);
+                b.PackPanel(pc, kc, jc + j0, Math.Min(NR, nc - j0), bp + (long)pc * ncR + (long)j0 * kc);
             }
         }
     }

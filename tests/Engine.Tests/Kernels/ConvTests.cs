@@ -37,6 +37,26 @@ public class ConvTests
          from bias in Gen.Elements(true, false)
          select new Case(n, g, cg, kg, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
 
+    // Images wide enough for the implicit GEMM's vector path (16 outputs of one row inside the image) and for panels
+    // that span two output rows, channels enough for several K blocks (Cg*R*S > 256) starting mid-kernel.
+    private static readonly Gen<Case> Wide =
+        (from n in Gen.Choose(1, 2)
+         from g in Gen.Choose(1, 2)
+         from cg in Gen.Choose(1, 40)
+         from kg in Gen.Choose(1, 8)
+         from h in Gen.Choose(14, 40)
+         from w in Gen.Choose(14, 40)
+         from r in Gen.Choose(1, 3)
+         from s in Gen.Choose(1, 3)
+         from sh in Gen.Choose(1, 2)
+         from sw in Gen.Choose(1, 2)
+         from ph in Gen.Choose(0, 2)
+         from pw in Gen.Choose(0, 2)
+         from dh in Gen.Choose(1, 2)
+         from dw in Gen.Choose(1, 2)
+         from bias in Gen.Elements(true, false)
+         select new Case(n, g, cg, kg, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
+
     // One input channel per group (the depthwise kernel), wide enough for the 8-lane paths; channel multiplier 1 or 2.
     private static readonly Gen<Case> DepthwiseCases =
         (from n in Gen.Choose(1, 2)
@@ -73,6 +93,9 @@ public class ConvTests
 
     [Property(MaxTest = 150)]
     public Property GemmPathMatchesNaive() => Prop.ForAll(General.ToArbitrary(), k => CheckAgainstNaive(k, k.GetHashCode()));
+
+    [Property(MaxTest = 40)]
+    public Property GemmPathMatchesNaiveOnWideImages() => Prop.ForAll(Wide.ToArbitrary(), k => CheckAgainstNaive(k, k.GetHashCode()));
 
     [Property(MaxTest = 150)]
     public Property DepthwiseMatchesNaive() => Prop.ForAll(DepthwiseCases.ToArbitrary(), k =>
