@@ -22,6 +22,6 @@ DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   perf record -q -e cpu-clock -F 1000 -g -o "$data" \
   dotnet bench/Engine.Bench/bin/Release/net10.0/Engine.Bench.dll compare --only "$name" --repeat 2
 echo "== self time"
-perf report -i "$data" --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | head -"$top" | cut -c1-160
+perf report -i "$data" --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | head -"$top" | cut -c1-160 || true
 echo "== inclusive time (engine methods)"
-perf report -i "$data" --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | grep 'Engine\.' | head -"$top" | cut -c1-160
+perf report -i "$data" --children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | grep 'Engine\.' | head -"$top" | cut -c1-160 || true
