@@ -100,6 +100,7 @@ internal static unsafe class DepthwiseUnitStride
                 if (needDw) xpl.Clear(xb);
                 dpl.Clear(yb);
                 float* dyAt = yb + dpl.Top * dpl.Ld + dpl.Left;
+                float* last = null; double lastSum = 0;
                 for (int t = t0; t < t1; t++)
                 {
                     int c = t / slices, sl = t % slices;
@@ -112,8 +113,11 @@ internal static unsafe class DepthwiseUnitStride
                         {
                             int k = c * g.M + m;
                             double* acc = pp + ((long)sl * g.K + k) * stride;
-                            double s = dpl.CopyIn((float*)dyP + n * sN + k * sK, sP, sQ, yb, needDb);
-                            if (needDb) acc[RS] += s;
+                            // Planes that share their source (stride 0 over N or K: the expanded gradient of a sum)
+                            // are copied once per chunk.
+                            float* src = (float*)dyP + n * sN + k * sK;
+                            if (src != last) { lastSum = dpl.CopyIn(src, sP, sQ, yb, needDb); last = src; }
+                            if (needDb) acc[RS] += lastSum;
                             if (needDx)
                                 DepthwiseTaps.Gather(yb + origin, dpl.Ld, wfp + (long)k * RS, g.R, g.S, dh, dwl, 0f,
                                     (float*)dxP + plane, g.H, g.W, add: m > 0);
