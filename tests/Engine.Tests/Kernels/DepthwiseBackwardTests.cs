@@ -7,11 +7,11 @@ namespace Engine.Tests.Kernels;
 
 // The CPU backend's combined Conv2dBackward (fused for unit-stride depthwise: dx, dw and db from one pass over dy, dy
 // read in place at any strides) against ConvNaive and a naive bias sum, on random depthwise geometries, with random
-// subsets of the gradients asked for and dy given contiguous, expanded (the gradient of a sum), column-transposed or
-// as a narrowed view.
+// subsets of the gradients asked for and dy given contiguous, expanded (over P and Q; over everything, the gradient of
+// a sum; over the batch), column-transposed or as a narrowed view.
 public class DepthwiseBackwardTests
 {
-    public enum DyKind { Contiguous, Expanded, Transposed, Narrowed }
+    public enum DyKind { Contiguous, Expanded, Scalar, BatchShared, Transposed, Narrowed }
 
     public sealed record Case(ConvTests.Case Conv, bool Dx, bool Dw, bool Db, DyKind Dy)
     {
@@ -33,7 +33,7 @@ public class DepthwiseBackwardTests
          from dh in Gen.Choose(1, 2)
          from dw in Gen.Choose(1, 2)
          from needs in Gen.Choose(1, 7)
-         from dy in Gen.Elements(DyKind.Contiguous, DyKind.Expanded, DyKind.Transposed, DyKind.Narrowed)
+         from dy in Gen.Elements(Enum.GetValues<DyKind>())
          select new Case(new ConvTests.Case(n, c, 1, m, h, w, r, s, st, st, ph, pw, dh, dw, true), (needs & 1) != 0, (needs & 2) != 0, (needs & 4) != 0, dy))
         .Where(k => k.Conv.Valid && k.Conv.Args.OutH(k.Conv.H, k.Conv.R) > 0 && k.Conv.Args.OutW(k.Conv.W, k.Conv.S) > 0);
 
@@ -43,6 +43,10 @@ public class DepthwiseBackwardTests
         Tensor dy = kind switch
         {
             DyKind.Expanded => Tensor.FromArray(KernelAssert.Random(N * K, seed), N, K, 1, 1).Expand(N, K, P, Q),
+            // One value everywhere (the gradient of sum()), and one [K,P,Q] block shared by every image: planes that
+            // share their source, which the fused kernel copies once.
+            DyKind.Scalar => Tensor.FromArray(KernelAssert.Random(1, seed), 1, 1, 1, 1).Expand(N, K, P, Q),
+            DyKind.BatchShared => Tensor.FromArray(KernelAssert.Random(K * P * Q, seed), 1, K, P, Q).Expand(N, K, P, Q),
             DyKind.Transposed => Tensor.FromArray(KernelAssert.Random(N * K * P * Q, seed), N, K, Q, P).Transpose(2, 3),
             DyKind.Narrowed => Tensor.FromArray(KernelAssert.Random(N * K * (P + 1) * (Q + 3), seed), N, K, P + 1, Q + 3).Narrow(3, 2, Q).Narrow(2, 1, P),
             _ => Tensor.FromArray(KernelAssert.Random(N * K * P * Q, seed), N, K, P, Q),
