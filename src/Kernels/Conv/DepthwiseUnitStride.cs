@@ -89,7 +89,7 @@ internal static unsafe class DepthwiseUnitStride
 
         // Batch slices: enough (channel, slice) tasks to keep the cores busy when there are few channels; the count
         // depends on the shape only. part[slice, k, 0..RS) holds the weight taps, part[slice, k, RS] the bias sum.
-        int slices = Math.Clamp((64 + g.C - 1) / g.C, 1, g.N), stride = RS + 1;
+        int slices = Math.Max(1, Math.Min(g.N, (64 + g.C - 1) / g.C)), stride = RS + 1;
         var part = new double[(needDw || needDb) ? slices * g.K * stride : 0];
         nint dyP = (nint)dy, xP = (nint)x, dxP = (nint)dx;
         Par.For(g.C * slices, (long)g.N * g.K * g.P * g.Q * RS * 2, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>

@@ -68,10 +68,7 @@ public sealed partial class CpuBackend
         DisposeIfTemp(dyc, dy); DisposeIfTemp(xc, x);
         return dw;
     }
-}
 
-public sealed partial class CpuBackend
-{
     /// <summary>
     /// All asked-for gradients of a convolution. Unit-stride depthwise runs the fused kernel (one pass over dy, read in
     /// place whatever its strides); the rest materializes dy once and runs the separate kernels.

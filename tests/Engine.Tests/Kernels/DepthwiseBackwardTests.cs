@@ -95,6 +95,17 @@ public class DepthwiseBackwardTests
         Check(new Case(new ConvTests.Case(n, c, 1, m, h, w, 3, 3, 1, 1, 1, 1, 1, 1, true), true, true, true, dy), n * 31 + w);
 
     [Fact]
+    public void AnEmptyBatchGivesZeroWeightAndBiasGradients()
+    {
+        var a = new Conv2dArgs(PadH: 1, PadW: 1, Groups: 4);
+        var x = Tensor.Zeros(0, 4, 6, 6); var w = Tensor.Ones(4, 1, 3, 3);
+        var (dx, dw, db) = CpuBackend.Instance.Conv2dBackward(Tensor.Zeros(0, 4, 6, 6), x, w, a, true, true, true);
+        Assert.Equal([0, 4, 6, 6], dx!.Shape.ToArray());
+        Assert.All(dw!.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(db!.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void AutogradTakesTheFusedPathAndMatchesTheSeparateKernels()
     {
         // loss = sum(conv(x, w, b)): dy reaches Conv2d.Backward as an expanded scalar.
