@@ -26,6 +26,14 @@ public partial interface IBackend
     Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs args);
     /// <summary>dw[K,C/groups,R,S] from dy[N,K,P,Q] and x.</summary>
     Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs args);
+    /// <summary>
+    /// The gradients of <see cref="Conv2d"/> that are asked for (null where not): dx [N,C,H,W], dw [K,C/groups,R,S] and
+    /// db [K] (dy summed over N, P, Q). By default the three separate calls; a backend may fuse them into one pass over dy.
+    /// </summary>
+    (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs args, bool needDx, bool needDw, bool needDb) =>
+        (needDx ? Conv2dBackwardInput(dy, w, x.Shape, args) : null,
+         needDw ? Conv2dBackwardWeight(dy, x, w.Shape, args) : null,
+         needDb ? Reduce(ReduceKind.Sum, dy, [0, 2, 3], false) : null);
 
     /// <summary>y[N,C,P,Q] = max over each window; indices (Int32, flat h*W+w within the plane) saved for backward. Padding counts as -inf.</summary>
     Tensor MaxPool2d(Tensor x, Pool2dArgs args, out Tensor indices);

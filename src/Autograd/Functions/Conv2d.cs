@@ -34,11 +34,9 @@ internal sealed class Conv2d : Function
 
     protected internal override Tensor?[] Backward(Tensor dy)
     {
-        var be = dy.Backend;
-        var dx = NeedsGrad(0) ? be.Conv2dBackwardInput(dy, _w, _x.Shape, _args) : null;
-        var dw = NeedsGrad(1) ? be.Conv2dBackwardWeight(dy, _x, _w.Shape, _args) : null;
-        if (Inputs.Length == 2) return [dx, dw];
-        var db = NeedsGrad(2) ? dy.Sum([0, 2, 3]) : null;
-        return [dx, dw, db];
+        bool hasBias = Inputs.Length == 3;
+        // One backend call: the CPU's depthwise kernel computes all three from a single pass over dy.
+        var (dx, dw, db) = dy.Backend.Conv2dBackward(dy, _x, _w, _args, NeedsGrad(0), NeedsGrad(1), hasBias && NeedsGrad(2));
+        return hasBias ? [dx, dw, db] : [dx, dw];
     }
 }

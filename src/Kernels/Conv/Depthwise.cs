@@ -7,7 +7,8 @@ namespace Engine.Kernels.Conv;
 // Depthwise convolution (one input channel per group, Cg = 1): a direct SIMD kernel, since each output plane is a
 // small stencil over one input plane and im2col would only add memory traffic to a memory-bound op.
 // Shape letters: N batch, C in-channels, K out-channels (K = C*M, output k reads input channel c = k / M),
-// H W input, R S kernel, P Q output. Each input plane is first copied into a zero-padded plane xp of
+// H W input, R S kernel, P Q output. Stride 1 runs DepthwiseUnitStride (gathers only, fused backward); the code here
+// is the general (strided) path. Each input plane is first copied into a zero-padded plane xp of
 // (H + 2ph) x (W + 2pw), so the inner loops have no bounds checks:
 //   y[n,k,p,q]  = b[k] + sum_{r,s} w[k,r,s] * xp[n,c, p*sh + r*dh, q*sw + s*dw]     (vectorized along q when sw = 1)
 //   dw[k,r,s]   = sum_{n,p,q} dy[n,k,p,q] * xp[n,c, p*sh + r*dh, q*sw + s*dw]
@@ -18,6 +19,13 @@ internal static unsafe class Depthwise
 
     private static Geo Of(Shape x, Shape w, in Conv2dArgs a) =>
         new(x[0], x[1], x[2], x[3], w[0], w[0] / x[1], w[2], w[3], a.OutH(x[2], w[2]), a.OutW(x[3], w[3]), x[2] + 2 * a.PadH, x[3] + 2 * a.PadW);
+
+    /// <summary>The strides of a contiguous dy[N,K,P,Q].</summary>
+    private static int[] DyStrides(Shape xs, Shape ws, in Conv2dArgs a)
+    {
+        var g = Of(xs, ws, a);
+        return [g.K * g.P * g.Q, g.P * g.Q, g.Q, 1];
+    }
 
     /// <summary>Copies plane x[H,W] into the interior of the zeroed padded plane xp[Hp,Wp].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -30,6 +38,7 @@ internal static unsafe class Depthwise
 
     public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
     {
+        if (DepthwiseUnitStride.Applies(a)) { DepthwiseUnitStride.Forward(x, w, bias, y, xs, ws, a); return; }
         var g = Of(xs, ws, a);
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
@@ -86,6 +95,11 @@ internal static unsafe class Depthwise
     /// <summary>dx[N,C,H,W] (overwritten) from dy and w.</summary>
     public static void BackwardInput(float* dy, float* w, float* dx, Shape xs, Shape ws, Conv2dArgs a)
     {
+        if (DepthwiseUnitStride.Applies(a))
+        {
+            DepthwiseUnitStride.Backward(dy, DyStrides(xs, ws, a), null, w, dx, null, null, xs, ws, a);
+            return;
+        }
         var g = Of(xs, ws, a);
         nint dyP = (nint)dy, wP = (nint)w, dxP = (nint)dx;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
@@ -137,6 +151,11 @@ internal static unsafe class Depthwise
     /// <summary>dw[K,1,R,S] (overwritten) from dy and x; output channels split over the cores.</summary>
     public static void BackwardWeight(float* dy, float* x, float* dw, Shape xs, Shape ws, Conv2dArgs a)
     {
+        if (DepthwiseUnitStride.Applies(a))
+        {
+            DepthwiseUnitStride.Backward(dy, DyStrides(xs, ws, a), x, null, null, dw, null, xs, ws, a);
+            return;
+        }
         var g = Of(xs, ws, a);
         nint dyP = (nint)dy, xP = (nint)x, dwP = (nint)dw;
         Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>

@@ -68,6 +68,39 @@ public sealed partial class CpuBackend
         DisposeIfTemp(dyc, dy); DisposeIfTemp(xc, x);
         return dw;
     }
+
+    /// <summary>
+    /// All asked-for gradients of a convolution. Unit-stride depthwise runs the fused kernel (one pass over dy, read in
+    /// place whatever its strides); the rest materializes dy once and runs the separate kernels.
+    /// </summary>
+    public unsafe (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs a, bool needDx, bool needDw, bool needDb)
+    {
+        CheckFits(x.Shape, w.Shape, a, "conv2d backward");
+        CheckDevice(dy, "conv2d backward");
+        bool fused = ChooseConv(w.Shape, a) == ConvAlgo.Depthwise && Conv.DepthwiseUnitStride.Applies(a)
+                     && dy.DType == DType.Float32 && x.DType == DType.Float32 && w.DType == DType.Float32;
+        if (!fused)
+        {
+            var dyc = ContiguousF32(dy, "conv2d backward");
+            var r = (needDx ? Conv2dBackwardInput(dyc, w, x.Shape, a) : null,
+                     needDw ? Conv2dBackwardWeight(dyc, x, w.Shape, a) : null,
+                     needDb ? Reduce(ReduceKind.Sum, dy.DType == DType.Float32 ? dyc : dy, [0, 2, 3], false) : null);
+            DisposeIfTemp(dyc, dy);
+            return r;
+        }
+        var xc = needDw ? ContiguousF32(x, "conv2d backward") : null;
+        var wc = needDx ? ContiguousF32(w, "conv2d backward") : null;
+        var dx = needDx ? New(x.Shape) : null;
+        var dw = needDw ? New(w.Shape) : null;
+        var db = needDb ? New(Shape.Wrap([w.Shape[0]])) : null;
+        fixed (float* dys = F(dy), xs = xc == null ? null : F(xc), ws = wc == null ? null : F(wc))
+        fixed (float* dxs = dx == null ? null : F(dx), dws = dw == null ? null : F(dw), dbs = db == null ? null : F(db))
+            Conv.DepthwiseUnitStride.Backward(dys + dy.Layout.Offset, dy.Layout.Strides, xc == null ? null : xs + xc.Layout.Offset,
+                wc == null ? null : ws + wc.Layout.Offset, dxs, dws, dbs, x.Shape, w.Shape, a);
+        if (xc != null) DisposeIfTemp(xc, x);
+        if (wc != null) DisposeIfTemp(wc, w);
+        return (dx, dw, db);
+    }
 }
 
 /// <summary>The direct seven-loop convolution: slow, obviously right, and the reference the fast kernels are tested against.</summary>
