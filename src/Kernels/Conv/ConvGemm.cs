@@ -34,9 +34,14 @@ internal static unsafe class ConvGemm
     {
         var g = Of(xs, ws, a);
         bool direct = NoColumns(g, a);
-        nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
-        Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
+        // The weights are the A operand of every image's GEMM: packed once here instead of once per image.
+        long perGroup = Sgemm.PackedASize(g.Kg, g.L);
+        var packed = GC.AllocateUninitializedArray<float>((int)(g.G * perGroup), pinned: true);
+        fixed (float* pw = packed)
         {
+            for (int gi = 0; gi < g.G; gi++) Sgemm.PackA(g.Kg, g.L, w + (long)gi * g.Kg * g.L, g.L, 1, pw + gi * perGroup);
+            nint xp = (nint)x, wp = (nint)pw, bp = (nint)bias, yp = (nint)y;
+            Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
             {
                 for (int n = n0; n < n1; n++)
                 {
@@ -46,16 +51,16 @@ internal static unsafe class ConvGemm
                     for (int gi = 0; gi < g.G; gi++)
                     {
                         float* xg = (float*)xp + ((long)n * g.C + gi * g.Cg) * g.H * g.W;
-                        float* wg = (float*)wp + (long)gi * g.Kg * g.L, yg = yn + (long)gi * g.Kg * g.PQ;
+                        float* wg = (float*)wp + gi * perGroup, yg = yn + (long)gi * g.Kg * g.PQ;
                         if (direct)
-                            Sgemm.Run(g.Kg, g.PQ, g.L, wg, g.L, 1, xg, g.PQ, 1, yg, g.PQ, accumulate: bp != 0, parallel: false);
+                            Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(xg, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
                         else // implicit GEMM: the packing reads the image, no column matrix
-                            Sgemm.Run(g.Kg, g.PQ, g.L, wg, g.L, 1, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
+                            Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
                                 yg, g.PQ, accumulate: bp != 0, parallel: false);
                     }
                 }
-            }
-        });
+            });
+        }
     }
 
     /// <summary>dx[N,C,H,W] (overwritten) from contiguous dy and w.</summary>

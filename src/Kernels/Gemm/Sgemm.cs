@@ -33,7 +33,30 @@ public static unsafe class Sgemm
 
     /// <summary>C = A*B where B is packed from any <see cref="IBSource"/> (a strided matrix, or im2col straight from an image).</summary>
     public static void Run<TB>(int M, int N, int K, float* a, int rsA, int csA, TB b,
-        float* c, int ldc, bool accumulate, bool parallel = true) where TB : struct, IBSource
+        float* c, int ldc, bool accumulate, bool parallel = true) where TB : struct, IBSource =>
+        Run(M, N, K, a, rsA, csA, null, b, c, ldc, accumulate, parallel);
+
+    /// <summary>Floats <see cref="PackA"/> writes for an M x K operand (without the 16 of alignment room).</summary>
+    public static long PackedASize(int M, int K) => (long)RoundUp(M, MR) * K;
+
+    /// <summary>
+    /// Packs all of A [M, K] once, for <see cref="RunPackedA{TB}"/> to reuse across many products with the same A
+    /// (a convolution's weights, for every image). dst needs <see cref="PackedASize"/> floats; layout: K block pc
+    /// at dst + pc*RoundUp(M, MR), its MR-row panels [k][MR] one after the other.
+    /// </summary>
+    public static void PackA(int M, int K, float* a, int rsA, int csA, float* dst)
+    {
+        int mR = RoundUp(M, MR);
+        PackARange(a, rsA, csA, M, K, mR, dst, 0, mR / MR * ((K + KC - 1) / KC));
+    }
+
+    /// <summary>C = A*B with A already packed by <see cref="PackA"/>.</summary>
+    public static void RunPackedA<TB>(int M, int N, int K, float* packedA, TB b, float* c, int ldc, bool accumulate,
+        bool parallel = true) where TB : struct, IBSource =>
+        Run(M, N, K, null, 0, 0, packedA, b, c, ldc, accumulate, parallel);
+
+    private static void Run<TB>(int M, int N, int K, float* a, int rsA, int csA, float* packedA, TB b,
+        float* c, int ldc, bool accumulate, bool parallel) where TB : struct, IBSource
     {
         if (M <= 0 || N <= 0) return;
         if (K <= 0)
@@ -60,14 +83,15 @@ public static unsafe class Sgemm
             int tasks = icBlocks * nSplit;
             // When several tasks share a row block, A is packed once, for all of M and K, by the packing pass below
             // (each task would otherwise pack the same block again: 8x the A packing for a 128-row Linear).
-            bool shareA = nSplit > 1;
-            bool packA = shareA && aBuf == null;
+            bool shareA = nSplit > 1 || packedA != null;
+            bool packA = shareA && aBuf == null && packedA == null;
             if (packA) { aBuf = Buffer(ref t_aAll, (long)mR * K); }
             var bBuf = Buffer(ref t_bPack, (long)K * ncR);
             fixed (float* bp0 = bBuf, aa0 = aBuf)
             {
                 float* bpp = Align64(bp0);
-                if (aBuf != null) ap = Align64(aa0);
+                if (packedA != null) ap = packedA;
+                else if (aBuf != null) ap = Align64(aa0);
                 // One parallel pass packs B (block pc holds panels [panel][k][NR] at bp + pc*ncR) and, when shared,
                 // A (block pc holds panels [panel][k][MR] at ap + pc*KC*mR).
                 int nB = threads > 1 ? Math.Min(panels, threads * 4) : 1;
