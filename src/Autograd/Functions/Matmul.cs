@@ -54,8 +54,22 @@ internal sealed class Matmul : Function
     {
         int M = _a.Shape[^2], K = _a.Shape[^1], N = _b.Shape[^1];
         Tensor? da = null, db = null;
-        if (NeedsGrad(0)) da = Reduction.SumTo(Product(dy, _b.Transpose(-1, -2), M, N, K), _a.Shape);
-        if (NeedsGrad(1)) db = Reduction.SumTo(Product(_a.Transpose(-1, -2), dy, K, M, N), _b.Shape);
+        if (NeedsGrad(0))
+            da = IsTransposed(_a) && dy.Rank == 2
+                ? Product(_b, dy.Transpose(-1, -2), K, N, M).Transpose(-1, -2)
+                : Reduction.SumTo(Product(dy, _b.Transpose(-1, -2), M, N, K), _a.Shape);
+        if (NeedsGrad(1))
+            db = IsTransposed(_b) && dy.Rank == 2
+                ? Product(dy.Transpose(-1, -2), _a, N, M, K).Transpose(-1, -2)
+                : Reduction.SumTo(Product(_a.Transpose(-1, -2), dy, K, M, N), _b.Shape);
         return [da, db];
     }
+
+    /// <summary>
+    /// A 2-D operand that is the transpose of a row-major matrix (x.T of a weight: y = h @ W^T). Its gradient is then
+    /// computed transposed, (dy^T a)^T instead of a^T dy (PyTorch does the same): the transposed view handed back through
+    /// x.T's backward is W's own row-major layout, so W.Grad sums contiguous rows instead of a transposed, strided view.
+    /// </summary>
+    private static bool IsTransposed(Tensor t) =>
+        t.Rank == 2 && t.Shape[0] > 1 && t.Shape[1] > 1 && t.Layout.Strides[0] == 1 && t.Layout.Strides[1] == t.Shape[0];
 }
