@@ -1,5 +1,3 @@
-using Engine.Kernels.Ops;
-
 namespace Engine;
 
 /// <summary>
@@ -105,9 +103,18 @@ internal static class Backprop
     {
         ref var slot = ref p.Grads[k];
         if (slot == null) { slot = dx; p.Owned[k] = false; return; }   // dx may be a dy, a view or shared: only read it
-        if (p.Owned[k] && !naive && slot.DType == DType.Float32) { slot.Backend.ZipInPlace(slot, dx, new AddOp()); return; }
-        slot = slot.Add(dx);                                          // the backend's output: a new tensor nobody else has
-        p.Owned[k] = true;
+        bool owned = p.Owned[k];
+        p.Owned[k] = true;                                            // below: slot += dx in place, or a new sum
+        if (naive || slot.DType != DType.Float32 || dx.DType != DType.Float32) { slot = slot.Add(dx); return; }   // the backend's new tensor
+        if (owned) { GradSum.AddInto(slot, dx); return; }
+        bool denseDx = GradSum.IsDense(dx), denseSlot = GradSum.IsDense(slot);
+        if ((dx.IsContiguous && slot.IsContiguous) || (!denseDx && !denseSlot)) { slot = slot.Add(dx); return; }
+        // A new buffer laid out like the arriving gradients (dx, else the pending one, where dense: a transposed
+        // weight gradient stays transposed), so that this sum and later ones run unit-stride. dx + slot = slot + dx.
+        var (first, second) = denseDx ? (dx, slot) : (slot, dx);
+        var sum = GradSum.Copy(first);
+        GradSum.AddInto(sum, second);
+        slot = sum;
     }
 
     /// <summary>
@@ -129,7 +136,7 @@ internal static class Backprop
         var slot = p.Grads[k];
         if (p.Owned[k] && slot!.DType == DType.Float32) return slot;
         if (slot != null && slot.DType != DType.Float32) return null;
-        p.Grads[k] = slot == null ? TensorApi.Zeros(input.Shape, input.Device) : slot.Clone();
+        p.Grads[k] = slot == null ? TensorApi.Zeros(input.Shape, input.Device) : GradSum.Copy(slot);
         p.Owned[k] = true;
         return p.Grads[k];
     }
@@ -144,7 +151,7 @@ internal static class Backprop
             leaf.Grad = owned && g.IsContiguous && g.Layout.Offset == 0 && g.Storage.Length == g.Numel && g.DType == leaf.DType
                 ? g : g.Clone();
         }
-        else if (leaf.Grad.DType == DType.Float32) leaf.Grad.Backend.ZipInPlace(leaf.Grad, g, new AddOp());
+        else if (leaf.Grad.DType == DType.Float32) GradSum.AddInto(leaf.Grad, g);
         else leaf.Grad = leaf.Grad.Add(g).ToDType(leaf.Grad.DType);   // in-place kernels write Float32 only: sum in fp32, round once
     }
 

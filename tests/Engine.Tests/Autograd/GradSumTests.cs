@@ -157,14 +157,68 @@ public class GradSumTests
     }
 
     [Fact]
+    public void OneTransposedWeightUsedAtEveryStep()
+    {
+        // The recurrent layer's pattern: whhT = W.T once, h = tanh(x_t + h @ whhT) per step. Every step hands the
+        // Permute node a transposed gradient; the sum is kept in that layout. Also W.T made at every step (the bench's
+        // pattern), a leaf W used both ways, and a gradient that is both transposed and sliced.
+        Func<Tensor[], Tensor> once = x =>
+        {
+            var wt = x[1].T; var h = Tensor.Zeros(2, 5); var hs = new List<Tensor>();
+            for (int t = 0; t < 4; t++) { h = x[0].Select(0, t).Add(h.Matmul(wt)).Tanh(); hs.Add(h); }
+            return Weighted(Tensor.Stack(hs));
+        };
+        Func<Tensor[], Tensor> everyStep = x =>
+        {
+            var h = Tensor.Zeros(2, 5); var hs = new List<Tensor>();
+            for (int t = 0; t < 4; t++) { h = x[0].Select(0, t).Add(h.Matmul(x[1].T)).Tanh().Add(h.Matmul(x[1]).Mul(0.5f)); hs.Add(h); }
+            return Weighted(Tensor.Stack(hs).Add(x[1].T.Narrow(0, 1, 2).Unsqueeze(0)));
+        };
+        int[][] shapes = [[4, 2, 5], [5, 5]];
+        SamePathsAgree(once, shapes);
+        SamePathsAgree(everyStep, shapes, backwards: 2, gradsBefore: true);
+        GradCheck.Check(x => once(x), [([4, 2, 5], GradCheck.Values(40, -1, 1, 41)), ([5, 5], GradCheck.Values(25, -1, 1, 42))], what: "recurrence with one W.T");
+        GradCheck.Check(x => everyStep(x), [([4, 2, 5], GradCheck.Values(40, -1, 1, 43)), ([5, 5], GradCheck.Values(25, -1, 1, 44))], what: "recurrence with W.T per step");
+    }
+
+    [Fact]
+    public void SumsInMemoryOrderKeepLayoutsAndValues()
+    {
+        using var _ = Tensor.Scope();
+        var a = Tensor.FromArray(GradCheck.Values(12, seed: 51), 3, 4);
+        var t = a.T;                                                      // [4,3], strides [1,4]
+        Assert.True(GradSum.IsDense(t)); Assert.True(GradSum.IsDense(a));
+        Assert.False(GradSum.IsDense(a.Narrow(1, 0, 2))); Assert.False(GradSum.IsDense(Tensor.Ones(3).Expand(2, 3)));
+        var c = GradSum.Copy(t);
+        Assert.Equal(t.Layout.Strides, c.Layout.Strides);                 // stays transposed
+        Assert.NotSame(a.Storage, c.Storage);
+        Assert.Equal(t.ToArray(), c.ToArray());
+        var r = GradSum.Copy(a.Narrow(1, 1, 2));                          // not dense: row-major copy
+        Assert.True(r.IsContiguous);
+        Assert.Equal(a.Narrow(1, 1, 2).ToArray(), r.ToArray());
+        var b = Tensor.FromArray(GradCheck.Values(12, seed: 52), 4, 3);
+        var want = c.ToArray().Zip(b.ToArray(), (x, y) => x + y).ToArray();
+        GradSum.AddInto(c, b);                                            // transposed destination, row-major source
+        Assert.Equal(want, c.ToArray());
+        var want2 = b.ToArray().Zip(t.ToArray(), (x, y) => x + y).ToArray();
+        GradSum.AddInto(b, t);
+        Assert.Equal(want2, b.ToArray());
+        var u = Tensor.Zeros(2, 3, 4).Permute(2, 0, 1);                   // rank 3, dims rotated
+        var v = Tensor.FromArray(GradCheck.Values(24, seed: 53), 4, 2, 3);
+        GradSum.AddInto(u, v);
+        Assert.Equal(v.ToArray(), u.ToArray());
+        Assert.True(GradSum.IsDense(u)); Assert.Equal(u.Layout.Strides, GradSum.Copy(u).Layout.Strides);
+    }
+
+    [Fact]
     public void RandomGraphsOfSlicesAndSumsMatchTheReference()
     {
         // Random DAGs over [4,6] tensors: slices (select/narrow/stepped/transposed), index ops, adds of one tensor with
-        // itself, elementwise ops; several roots combined. Fast and reference gradients must agree.
+        // itself, elementwise ops on transposed views; several roots combined. Fast and reference gradients must agree.
         for (int seed = 0; seed < 60; seed++)
         {
             var rng = new Random(seed);
-            var plan = Enumerable.Range(0, 10).Select(_ => (op: rng.Next(9), a: rng.Next(100), b: rng.Next(100), k: rng.Next(4))).ToArray();
+            var plan = Enumerable.Range(0, 10).Select(_ => (op: rng.Next(10), a: rng.Next(100), b: rng.Next(100), k: rng.Next(4))).ToArray();
             int[] perm = Enumerable.Range(0, 4).Select(_ => rng.Next(4)).ToArray();
             SamePathsAgree(x =>
             {
@@ -182,7 +236,8 @@ public class GradSumTests
                         5 => Tensor.Cat([a.T.Narrow(0, k, 2).T, a.T.Narrow(0, k, 2).T, b.T.Narrow(0, 6 - 2 - k, 2).T], 1).Add(a),
                         6 => Tensor.Cat([a.Slice(1, k % 2, 6, 2), b.Slice(1, 1 - k % 2, 6, 2)], 1),
                         7 => a.Add(a).Add(b.Select(0, k).Unsqueeze(0)),
-                        _ => a.Sigmoid().Mul(a.Narrow(0, k, 1)),
+                        8 => a.Sigmoid().Mul(a.Narrow(0, k, 1)),
+                        _ => a.T.Tanh().T.Add(b.T.Mul(a.T).T),           // transposed gradients arrive
                     });
                 }
                 return Weighted(Tensor.Stack(pool.Skip(2).TakeLast(3).ToList()));
