@@ -108,7 +108,7 @@ internal static class Backprop
         if (naive || slot.DType != DType.Float32 || dx.DType != DType.Float32) { slot = slot.Add(dx); return; }   // the backend's new tensor
         if (owned) { GradSum.AddInto(slot, dx); return; }
         bool denseDx = GradSum.IsDense(dx), denseSlot = GradSum.IsDense(slot);
-        if ((dx.IsContiguous && slot.IsContiguous) || (!denseDx && !denseSlot)) { slot = slot.Add(dx); return; }
+        if (dx.IsContiguous || slot.IsContiguous || (!denseDx && !denseSlot)) { slot = slot.Add(dx); return; }   // row-major is right
         // A new buffer laid out like the arriving gradients (dx, else the pending one, where dense: a transposed
         // weight gradient stays transposed), so that this sum and later ones run unit-stride. dx + slot = slot + dx.
         var (first, second) = denseDx ? (dx, slot) : (slot, dx);
@@ -129,7 +129,7 @@ internal static class Backprop
         {
             if (!input.RequiresGrad) return null;
             if (input.Grad == null) input.Grad = TensorApi.Zeros(input.Shape, input.Device);
-            return input.Grad.DType == DType.Float32 ? input.Grad : null;
+            return input.Grad.DType == DType.Float32 && input.Grad.Shape == input.Shape ? input.Grad : null;
         }
         if (!pending.TryGetValue(prev, out var p)) pending[prev] = p = new Pending(prev.OutputCount);
         int k = input.OutputIndex;
