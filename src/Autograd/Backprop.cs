@@ -1,5 +1,3 @@
-using Engine.Kernels.Ops;
-
 namespace Engine;
 
 /// <summary>
@@ -7,8 +5,27 @@ namespace Engine;
 /// them backwards, passing each node the sum of the gradients of its outputs. Leaves that require
 /// grad accumulate into <see cref="Tensor.Grad"/> with +=.
 /// </summary>
+/// <remarks>
+/// Sums of output gradients are made in place where that is safe. A pending gradient is "owned" when this pass
+/// allocated it (the sum of two arrivals, or a zeroed buffer for <see cref="Function.AddGradInto"/>) and has not handed
+/// it to any Backward yet: nothing else can see it, so later arrivals are added into it (Float32). A gradient that came
+/// out of a Backward is never written: a Backward may return its dy, or one tensor for several inputs (Add), or a view.
+/// Ops whose input gradient is zero outside a region (slices, index selections) add dy straight into the owned buffer of
+/// their input, or into the leaf's Grad: n slices of one tensor then cost one zeroed buffer and n slice-sized adds,
+/// instead of n full-size zero tensors and n full-size sums.
+/// </remarks>
 internal static class Backprop
 {
+    /// <summary>Test switch (per thread): every sum allocates and every op runs its Backward (the path before in-place sums).</summary>
+    [ThreadStatic] internal static bool Naive;
+
+    /// <summary>The gradients pending for a node's outputs; Owned[i]: Grads[i] was allocated by this pass and never handed out.</summary>
+    private sealed class Pending(int outputs)
+    {
+        public readonly Tensor?[] Grads = new Tensor?[outputs];
+        public readonly bool[] Owned = new bool[outputs];
+    }
+
     public static void Run(Tensor root, Tensor? gradOutput, bool retainGraph)
     {
         root.ThrowIfDisposed("backward");
@@ -29,17 +46,30 @@ internal static class Backprop
         if (root.GradFn == null) { Accumulate(root, gradOutput, owned: false); return; }
 
         var order = TopoSort((Function)root.GradFn);
-        var slots = new Dictionary<Function, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        var pending = new Dictionary<Function, Pending>(ReferenceEqualityComparer.Instance);
         var rootFn = (Function)root.GradFn;
-        slots[rootFn] = new Tensor?[rootFn.OutputCount];
-        slots[rootFn][root.OutputIndex] = gradOutput;
+        pending[rootFn] = new Pending(rootFn.OutputCount);
+        pending[rootFn].Grads[root.OutputIndex] = gradOutput;      // the caller's tensor: not owned, never written
         var userGrad = gradOutput;
+        bool naive = Naive;
 
         for (int n = order.Count - 1; n >= 0; n--)
         {
             var fn = order[n];
-            if (!slots.Remove(fn, out var dys) || dys.All(d => d == null)) { if (!retainGraph) fn.Release(); continue; }
+            if (!pending.Remove(fn, out var p) || p.Grads.All(d => d == null)) { if (!retainGraph) fn.Release(); continue; }
+            var dys = p.Grads;
             fn.CheckSaved();
+            if (!naive && fn.AddsGradInto && dys[0] != null)
+            {
+                var input = fn.Inputs[0];
+                if (!Autograd.Tracks(input)) { if (!retainGraph) fn.Release(); continue; }
+                if (OwnedTarget(input, pending) is Tensor target)
+                {
+                    fn.AddGradInto(dys[0]!, target);
+                    if (!retainGraph) fn.Release();
+                    continue;
+                }
+            }
             var dxs = fn.OutputCount == 1 ? fn.Backward(dys[0]!) : fn.Backward(dys);
             if (dxs.Length != fn.Inputs.Length)
                 throw new InvalidOperationException($"backward: {fn.Name} returned {dxs.Length} gradients for {fn.Inputs.Length} inputs");
@@ -52,9 +82,8 @@ internal static class Backprop
                     throw new InvalidOperationException($"backward: {fn.Name} returned a gradient of shape {dx.Shape} for an input of shape {input.Shape}");
                 if (input.GradFn is Function prev)
                 {
-                    if (!slots.TryGetValue(prev, out var ps)) slots[prev] = ps = new Tensor?[prev.OutputCount];
-                    ref var slot = ref ps[input.OutputIndex];
-                    slot = slot == null ? dx : slot.Add(dx);
+                    if (!pending.TryGetValue(prev, out var ps)) pending[prev] = ps = new Pending(prev.OutputCount);
+                    AddToSlot(ps, input.OutputIndex, dx, naive);
                 }
                 else
                 {
@@ -69,6 +98,49 @@ internal static class Backprop
         }
     }
 
+    /// <summary>slot += dx: in place into an owned Float32 sum; otherwise a fresh sum, which the slot then owns.</summary>
+    private static void AddToSlot(Pending p, int k, Tensor dx, bool naive)
+    {
+        ref var slot = ref p.Grads[k];
+        if (slot == null) { slot = dx; p.Owned[k] = false; return; }   // dx may be a dy, a view or shared: only read it
+        bool owned = p.Owned[k];
+        p.Owned[k] = true;                                            // below: slot += dx in place, or a new sum
+        if (naive || slot.DType != DType.Float32 || dx.DType != DType.Float32) { slot = slot.Add(dx); return; }   // the backend's new tensor
+        if (owned) { GradSum.AddInto(slot, dx); return; }
+        bool denseDx = GradSum.IsDense(dx), denseSlot = GradSum.IsDense(slot);
+        if (dx.IsContiguous || slot.IsContiguous || (!denseDx && !denseSlot)) { slot = slot.Add(dx); return; }   // row-major is right
+        // A new buffer laid out like the arriving gradients (dx, else the pending one, where dense: a transposed
+        // weight gradient stays transposed), so that this sum and later ones run unit-stride. dx + slot = slot + dx.
+        var (first, second) = denseDx ? (dx, slot) : (slot, dx);
+        var sum = GradSum.Copy(first);
+        GradSum.AddInto(sum, second);
+        slot = sum;
+    }
+
+    /// <summary>
+    /// The buffer an <see cref="Function.AddsGradInto"/> op adds its input's gradient into: the input's pending sum, made
+    /// owned (a zeroed buffer, or a copy of a gradient that came from a Backward); for a leaf, its Grad (zeroed the first
+    /// time). Null where the dtypes are not Float32: the op then runs its Backward.
+    /// </summary>
+    private static Tensor? OwnedTarget(Tensor input, Dictionary<Function, Pending> pending)
+    {
+        if (input.DType != DType.Float32) return null;
+        if (input.GradFn is not Function prev)
+        {
+            if (!input.RequiresGrad) return null;
+            if (input.Grad == null) input.Grad = TensorApi.Zeros(input.Shape, input.Device);
+            return input.Grad.DType == DType.Float32 && input.Grad.Shape == input.Shape ? input.Grad : null;
+        }
+        if (!pending.TryGetValue(prev, out var p)) pending[prev] = p = new Pending(prev.OutputCount);
+        int k = input.OutputIndex;
+        var slot = p.Grads[k];
+        if (p.Owned[k] && slot!.DType == DType.Float32) return slot;
+        if (slot != null && slot.DType != DType.Float32) return null;
+        p.Grads[k] = slot == null ? TensorApi.Zeros(input.Shape, input.Device) : GradSum.Copy(slot);
+        p.Owned[k] = true;
+        return p.Grads[k];
+    }
+
     /// <summary>leaf.Grad += g (a fresh contiguous tensor the first time).</summary>
     private static void Accumulate(Tensor leaf, Tensor g, bool owned)
     {
@@ -79,7 +151,7 @@ internal static class Backprop
             leaf.Grad = owned && g.IsContiguous && g.Layout.Offset == 0 && g.Storage.Length == g.Numel && g.DType == leaf.DType
                 ? g : g.Clone();
         }
-        else if (leaf.Grad.DType == DType.Float32) leaf.Grad.Backend.ZipInPlace(leaf.Grad, g, new AddOp());
+        else if (leaf.Grad.DType == DType.Float32) GradSum.AddInto(leaf.Grad, g);
         else leaf.Grad = leaf.Grad.Add(g).ToDType(leaf.Grad.DType);   // in-place kernels write Float32 only: sum in fp32, round once
     }
 

@@ -42,6 +42,22 @@ public abstract class Function : GradNode
     /// <summary>Multi-output ops override this; a null entry means that output got no gradient.</summary>
     protected internal virtual Tensor?[] Backward(Tensor?[] dys) => Backward(dys[0]!);
 
+    /// <summary>
+    /// True for a one-input, one-output op whose input gradient is zero outside the part of the input it read (a slice,
+    /// an index selection): Backprop then calls <see cref="AddGradInto"/> on a gradient buffer it owns instead of
+    /// <see cref="Backward(Tensor)"/>. Without it, each of n slices of one tensor makes a full-size zero gradient and the
+    /// n gradients are summed full-size: O(n * input size) instead of O(input size + n * slice size).
+    /// </summary>
+    internal virtual bool AddsGradInto => false;
+
+    /// <summary>
+    /// target += the input's gradient given dy, touching only the region the op read. target has the input's shape, is
+    /// Float32 and writable (no broadcast dims), and is a buffer no other tensor shares: a pending sum Backprop allocated,
+    /// or the leaf's <see cref="Tensor.Grad"/>.
+    /// </summary>
+    protected internal virtual void AddGradInto(Tensor dy, Tensor target) =>
+        throw new NotSupportedException($"{Name} does not add its gradient into a buffer");
+
     internal void CheckSaved()
     {
         if (_released)

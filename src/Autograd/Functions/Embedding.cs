@@ -34,4 +34,10 @@ internal sealed class Embedding : Function
         if (_paddingIdx >= 0) dw.Narrow(0, _paddingIdx, 1).Fill_(0f);
         return [dw];
     }
+
+    // With a padding row, this op's contribution to that row must stay zero while other contributions to it may not be:
+    // that case keeps Backward.
+    internal override bool AddsGradInto => _paddingIdx < 0;
+
+    protected internal override void AddGradInto(Tensor dy, Tensor target) => dy.Backend.IndexAdd(target, 0, _index, dy.Reshape(-1, _w[1]));
 }

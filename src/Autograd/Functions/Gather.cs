@@ -25,4 +25,8 @@ internal sealed class Gather : Function
         dy.Backend.ScatterAdd(dx, _dim, _index, dy);
         return [dx];
     }
+
+    internal override bool AddsGradInto => true;
+
+    protected internal override void AddGradInto(Tensor dy, Tensor target) => dy.Backend.ScatterAdd(target, _dim, _index, dy);
 }

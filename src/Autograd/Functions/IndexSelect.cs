@@ -25,4 +25,8 @@ internal sealed class IndexSelect : Function
         dy.Backend.IndexAdd(dx, _dim, _index, dy);
         return [dx];
     }
+
+    internal override bool AddsGradInto => true;
+
+    protected internal override void AddGradInto(Tensor dy, Tensor target) => dy.Backend.IndexAdd(target, _dim, _index, dy);
 }

@@ -54,24 +54,22 @@ internal sealed class Matmul : Function
     {
         int M = _a.Shape[^2], K = _a.Shape[^1], N = _b.Shape[^1];
         Tensor? da = null, db = null;
-        // An operand that is a transposed view (x @ W.T, the Linear layer) gets its gradient computed transposed,
-        // (dy^T a)^T instead of a^T dy, so the transpose's backward hands the leaf a contiguous gradient it can adopt
-        // instead of a strided one it must copy. Same math, the GEMM's packing absorbs either order.
         if (NeedsGrad(0))
-            da = Plain2D() && IsTransposed(_a)
+            da = IsTransposed(_a) && dy.Rank == 2
                 ? Product(_b, dy.Transpose(-1, -2), K, N, M).Transpose(-1, -2)
                 : Reduction.SumTo(Product(dy, _b.Transpose(-1, -2), M, N, K), _a.Shape);
         if (NeedsGrad(1))
-            db = Plain2D() && IsTransposed(_b)
+            db = IsTransposed(_b) && dy.Rank == 2
                 ? Product(dy.Transpose(-1, -2), _a, N, M, K).Transpose(-1, -2)
                 : Reduction.SumTo(Product(_a.Transpose(-1, -2), dy, K, M, N), _b.Shape);
         return [da, db];
     }
 
-    /// <summary>Both operands are plain matrices (no batch dims to broadcast or sum over).</summary>
-    private bool Plain2D() => _a.Rank == 2 && _b.Rank == 2;
-
-    /// <summary>A rank-2 [r, c] view whose transpose is contiguous (strides [1, r]).</summary>
+    /// <summary>
+    /// A 2-D operand that is the transpose of a row-major matrix (x.T of a weight: y = h @ W^T). Its gradient is then
+    /// computed transposed, (dy^T a)^T instead of a^T dy (PyTorch does the same): the transposed view handed back through
+    /// x.T's backward is W's own row-major layout, so W.Grad sums contiguous rows instead of a transposed, strided view.
+    /// </summary>
     private static bool IsTransposed(Tensor t) =>
         t.Rank == 2 && t.Shape[0] > 1 && t.Shape[1] > 1 && t.Layout.Strides[0] == 1 && t.Layout.Strides[1] == t.Shape[0];
 }

@@ -1,6 +1,9 @@
+using Engine.Kernels.Ops;
+
 namespace Engine.Functions;
 
 // y = a region of x (narrow, slice with step, select)        dx = zeros(x.shape) with dy written into the same region
+// Backprop prefers AddGradInto: the region of x's gradient sum += dy (no full-size zeros per slice).
 internal sealed class SubView : Function
 {
     private Shape _x;
@@ -20,5 +23,13 @@ internal sealed class SubView : Function
         using var part = Tensor.Create(dx.Storage, _region(dx.Layout));
         dy.Backend.Copy(dy, part);
         return [dx];
+    }
+
+    internal override bool AddsGradInto => true;
+
+    protected internal override void AddGradInto(Tensor dy, Tensor target)
+    {
+        using var part = Tensor.Create(target.Storage, _region(target.Layout));
+        target.Backend.ZipInPlace(part, dy, new AddOp());
     }
 }

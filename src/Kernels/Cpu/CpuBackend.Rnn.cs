@@ -8,6 +8,17 @@ namespace Engine.Kernels.Cpu;
 // eight hidden units at a time (Vector256; sigmoid and tanh from the op structs), a scalar loop for the rest.
 public sealed partial class CpuBackend
 {
+    /// <summary>
+    /// Cells (B*H) below which a cell kernel stays on the calling thread. A [32,256] LSTM cell (8K cells, five
+    /// exponentials each) took ~85 us on one core and ~76 us split over two quiet cores (the fork and join eat the
+    /// gain), 130-190 us when the other core was busy, and twice the CPU time either way; its backward ~36 us on one
+    /// core, no faster on two. A recurrent net runs this once per step, so the fork would be paid 2 x steps times.
+    /// </summary>
+    internal const int MinParallelCells = 1 << 16;
+
+    /// <summary>The Par.For work argument for a cell kernel over B x H cells: all or nothing around MinParallelCells.</summary>
+    private static long CellWork(int B, int H) => (long)B * H >= MinParallelCells ? long.MaxValue : 0;
+
     private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
     private static Vector256<float> Sig(Vector256<float> x) => new SigmoidOp().Invoke(x);
     private static Vector256<float> Tanh(Vector256<float> x) => new TanhOp().Invoke(x);
@@ -20,7 +31,7 @@ public sealed partial class CpuBackend
         if (gates.Shape != Shape.Wrap([B, 4 * H])) throw new ShapeException($"lstm cell: gates {gates.Shape} must be [B,4H] = [{B},{4 * H}] for state {cPrev.Shape}");
         var h = New(cPrev.Shape); var c = New(cPrev.Shape); var act = New(gates.Shape);
         float[] g = F(gc), cp = F(cc), hs = F(h), cs = F(c), a = F(act); int go = gc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             for (int b = b0; b < b1; b++)
             {
@@ -56,7 +67,7 @@ public sealed partial class CpuBackend
         float[] dhs = F(dhc), a = F(ac), cp = F(cpc), cs = F(cc), dgs = F(dg), dcps = F(dcp);
         float[]? dcs = dcc == null ? null : F(dcc);
         int dho = dhc.Layout.Offset, dco = dcc?.Layout.Offset ?? 0, ao = ac.Layout.Offset, cpo = cpc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
@@ -99,7 +110,7 @@ public sealed partial class CpuBackend
         if (xg.Shape != Shape.Wrap([B, 3 * H]) || hg.Shape != xg.Shape) throw new ShapeException($"gru cell: xg {xg.Shape} and hg {hg.Shape} must be [B,3H] = [{B},{3 * H}] for state {hPrev.Shape}");
         var h = New(hPrev.Shape); var act = New(xg.Shape);
         float[] x = F(xc), hh = F(hc), p = F(pc), hs = F(h), a = F(act); int xo = xc.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
@@ -137,7 +148,7 @@ public sealed partial class CpuBackend
         var dxg = New(act.Shape); var dhg = New(act.Shape); var dhp = New(hPrev.Shape);
         float[] d = F(dhc), a = F(ac), hh = F(hc), p = F(pc), dx = F(dxg), dhh = F(dhg), dp = F(dhp);
         int dof = dhc.Layout.Offset, ao = ac.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, (long)B * H * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
         {
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)

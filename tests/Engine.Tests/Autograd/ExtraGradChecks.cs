@@ -36,6 +36,17 @@ public class ExtraGradChecks
     }
 
     [Fact]
+    public void MatmulWithTransposedOperands()
+    {
+        // A transposed 2-D operand gets its gradient computed transposed ((dy^T a)^T): check every combination.
+        var a = GradCheck.Values(12, -1, 1, 21); var b = GradCheck.Values(20, -1, 1, 22);
+        GradCheck.Check(x => x[0].Matmul(x[1].T), [([3, 4], a), ([5, 4], b)], what: "a @ b^T");
+        GradCheck.Check(x => x[0].T.Matmul(x[1]), [([4, 3], a), ([4, 5], b)], what: "a^T @ b");
+        GradCheck.Check(x => x[0].T.Matmul(x[1].T), [([4, 3], a), ([5, 4], b)], what: "a^T @ b^T");
+        GradCheck.Check(x => x[0].Mul(2f).Matmul(x[1].Mul(0.5f).T).Tanh(), [([3, 4], a), ([5, 4], b)], what: "non-leaf a @ b^T");
+    }
+
+    [Fact]
     public void GradCheckCatchesAWrongGradient()
     {
         // The checker itself must fail on a gradient that is off: relu(x) * 1.0 with a detached factor

@@ -49,6 +49,25 @@ public class TrainingTests
         }
     }
 
+    // x [4,2,6] (steps, batch, features) -> h_t = tanh(x_t W^T + h_{t-1} U^T), U^T taken once and W^T per step -> the
+    // stacked h, selected, narrowed and index-selected -> linear -> 3. Slices add into one gradient buffer on the device
+    // and transposed weight gradients are summed in their own layout (Backprop's in-place sums).
+    private static Tensor Recurrent(Tensor[] p, Tensor x, Tensor y)
+    {
+        var ut = p[1].T;
+        var h = x.Select(0, 0).Matmul(p[0].T).Tanh();
+        var hs = new List<Tensor> { h };
+        for (int t = 1; t < 4; t++) { h = (x.Select(0, t).Matmul(p[0].T) + h.Matmul(ut)).Tanh(); hs.Add(h); }
+        var all = Tensor.Stack(hs);                                                     // [4,2,5]
+        var feat = all.Narrow(0, 1, 3).Sum(0) + all.IndexSelect(0, [3, 0, 3]).Sum(0) + x.Select(0, 2).Narrow(1, 0, 5);
+        return CrossEntropy(feat.Matmul(p[2]) + p[1].Select(0, 4).Narrow(0, 0, 3), y);
+    }
+
+    private static readonly (int, int[], float)[] RecurrentSpec = [(102, [5, 6], 0.4f), (103, [5, 5], 0.4f), (104, [5, 3], 0.3f)];
+
+    [Fact]
+    public void RecurrentGradientsThroughSlicesMatchCpu() => GradsMatch(Recurrent, RecurrentSpec, [4, 2, 6], [2, 0]);
+
     [Fact]
     public void MlpGradientsMatchCpu() => GradsMatch(Mlp, MlpSpec, [8, 6], [0, 2, 1, 1, 0, 2, 2, 1]);
 

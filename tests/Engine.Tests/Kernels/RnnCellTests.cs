@@ -97,4 +97,38 @@ public class RnnCellTests
         KernelAssert.Close(Numeric(hg, g => Dot(Gru(xg, g, hPrev, B, H), u)), dhg.ToArray(), 2e-3f, "gru dhg");
         KernelAssert.Close(Numeric(hPrev, p => Dot(Gru(xg, hg, p, B, H), u)), dhp.ToArray(), 2e-3f, "gru dhPrev");
     }
+
+    [Fact]
+    public void CellsBigEnoughToSplitOverTheCoresMatchRowByRow()
+    {
+        // B*H at the parallel threshold: every row must equal the same row run alone (which stays on one thread).
+        var be = CpuBackend.Instance;
+        const int H = 24;
+        int B = CpuBackend.MinParallelCells / H + 1;
+        var gates = KernelAssert.Random(B * 4 * H, 31).Select(v => 3 * v).ToArray();
+        var cPrev = KernelAssert.Random(B * H, 32); var u = KernelAssert.Random(B * H, 33); var v = KernelAssert.Random(B * H, 34);
+        var hg = KernelAssert.Random(B * 3 * H, 35);
+        var (h, c, act) = be.LstmCell(Tensor.FromArray(gates, B, 4 * H), Tensor.FromArray(cPrev, B, H));
+        var (dg, dcp) = be.LstmCellBackward(Tensor.FromArray(u, B, H), Tensor.FromArray(v, B, H), act, Tensor.FromArray(cPrev, B, H), c);
+        var (gh, gact) = be.GruCell(Tensor.FromArray(gates[..(B * 3 * H)], B, 3 * H), Tensor.FromArray(hg, B, 3 * H), Tensor.FromArray(cPrev, B, H));
+        var (dxg, dhg, dhp) = be.GruCellBackward(Tensor.FromArray(u, B, H), gact, Tensor.FromArray(hg, B, 3 * H), Tensor.FromArray(cPrev, B, H));
+        float[] Row(float[] a, int b, int w) => a[(b * w)..((b + 1) * w)];
+        foreach (int b in new[] { 0, 1, B / 2, B - 1 })
+        {
+            var (h1, c1, a1) = be.LstmCell(Tensor.FromArray(Row(gates, b, 4 * H), 1, 4 * H), Tensor.FromArray(Row(cPrev, b, H), 1, H));
+            Assert.Equal(h1.ToArray(), Row(h.ToArray(), b, H));
+            Assert.Equal(c1.ToArray(), Row(c.ToArray(), b, H));
+            var (dg1, dcp1) = be.LstmCellBackward(Tensor.FromArray(Row(u, b, H), 1, H), Tensor.FromArray(Row(v, b, H), 1, H), a1, Tensor.FromArray(Row(cPrev, b, H), 1, H), c1);
+            Assert.Equal(dg1.ToArray(), Row(dg.ToArray(), b, 4 * H));
+            Assert.Equal(dcp1.ToArray(), Row(dcp.ToArray(), b, H));
+            var (gh1, ga1) = be.GruCell(Tensor.FromArray(Row(gates, b, 3 * H), 1, 3 * H), Tensor.FromArray(Row(hg, b, 3 * H), 1, 3 * H), Tensor.FromArray(Row(cPrev, b, H), 1, H));
+            Assert.Equal(gh1.ToArray(), Row(gh.ToArray(), b, H));
+            var (dx1, dh1, dp1) = be.GruCellBackward(Tensor.FromArray(Row(u, b, H), 1, H), ga1, Tensor.FromArray(Row(hg, b, 3 * H), 1, 3 * H), Tensor.FromArray(Row(cPrev, b, H), 1, H));
+            Assert.Equal(dx1.ToArray(), Row(dxg.ToArray(), b, 3 * H));
+            Assert.Equal(dh1.ToArray(), Row(dhg.ToArray(), b, 3 * H));
+            Assert.Equal(dp1.ToArray(), Row(dhp.ToArray(), b, H));
+        }
+        var (hr, _) = Lstm(gates, cPrev, B, H);
+        KernelAssert.Close(ToF(hr), h.ToArray(), 1e-5f, "lstm h (parallel)");
+    }
 }
