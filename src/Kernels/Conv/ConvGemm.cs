@@ -54,9 +54,18 @@ internal static unsafe class ConvGemm
                         float* wg = (float*)wp + gi * perGroup, yg = yn + (long)gi * g.Kg * g.PQ;
                         if (direct)
                             Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(xg, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
-                        else // implicit GEMM: the packing reads the image, no column matrix
+                        else if (Im2ColB.Supports(a)) // implicit GEMM: the packing reads the image, no column matrix
                             Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
                                 yg, g.PQ, accumulate: bp != 0, parallel: false);
+                        else
+                        {
+                            // Strided: explicit columns (per-thread scratch), then the GEMM.
+                            fixed (float* col = Scratch.Get(Scratch.Col, (long)g.L * g.PQ))
+                            {
+                                Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col);
+                                Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(col, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
+                            }
+                        }
                     }
                 }
             });

@@ -7,56 +7,63 @@ namespace Engine.Kernels.Conv;
 
 /// <summary>
 /// The im2col matrix of one image (one group) as a GEMM B operand, packed panel by panel straight from the image:
-/// an implicit GEMM. B(l, j) = x[c, p*sh - ph + r*dh, q*sw - pw + s*dw] (0 in the padding) with l = (c*R + r)*S + s,
-/// j = p*Q + q — the same matrix <see cref="Im2Col.Pack"/> writes out, which stays as the reference.
-/// A panel row (one l, NR consecutive j) is a run of one or two input rows, copied with two vector loads when it
-/// lies inside the row, element by element at the borders.
+/// an implicit GEMM. B(l, j) = x[c, p - ph + r*dh, q - pw + s*dw] (0 in the padding) with l = (c*R + r)*S + s,
+/// j = p*Q + q — the matrix <see cref="Im2Col.Pack"/> writes out (stride 1; the reference it is tested against).
+/// A panel row (one l, NR = 16 consecutive j) covers one or more output-row segments; each segment is one masked
+/// load per 8 lanes from its input row (lanes outside the segment or the image read nothing and give 0), and the
+/// segments, disjoint in lanes, are OR-ed together: two stores per panel row, no per-element branches.
 /// </summary>
-internal readonly unsafe struct Im2ColB(float* x, int H, int W, int R, int S, int Q, Conv2dArgs a) : IBSource
+internal readonly unsafe struct Im2ColB : IBSource
 {
+    private readonly float* _x;
+    private readonly int _h, _w, _r, _s, _q;
+    private readonly Conv2dArgs _a;
+
+    public Im2ColB(float* x, int H, int W, int R, int S, int Q, Conv2dArgs a)
+    {
+        if (a.StrideH != 1 || a.StrideW != 1) throw new ArgumentException($"Im2ColB: stride 1 only, got {a}");
+        if (!Avx2.IsSupported) throw new PlatformNotSupportedException("Im2ColB: needs AVX2 (use Im2Col.Pack)");
+        _x = x; (_h, _w, _r, _s, _q, _a) = (H, W, R, S, Q, a);
+    }
+
+    /// <summary>The implicit path runs when it can: stride 1 and AVX2 (masked loads).</summary>
+    public static bool Supports(in Conv2dArgs a) => a.StrideH == 1 && a.StrideW == 1 && Avx2.IsSupported;
+
     private static readonly Vector256<int> Iota = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PackPanel(int k0, int kc, int j0, int n, float* bp)
     {
         const int NR = Sgemm.NR;
-        int RS = R * S, p0 = j0 / Q, q0 = j0 % Q;
+        int H = _h, W = _w, S = _s, Q = _q, RS = _r * S;
+        int p0 = j0 / Q, q0 = j0 % Q;
         int c = k0 / RS, r = k0 % RS / S, s = k0 % S;
-        int sh = a.StrideH, sw = a.StrideW;
+        var lo = Iota; var hi = Iota + Vector256.Create(8);
         for (int k = 0; k < kc; k++, bp += NR)
         {
-            float* plane = x + (long)c * H * W;
-            int dh = r * a.DilationH - a.PadH, dw = s * a.DilationW - a.PadW;
-            int j = 0, p = p0, q = q0;
-            while (j < n)
+            float* plane = _x + (long)c * H * W;
+            int dh = r * _a.DilationH - _a.PadH, dw = s * _a.DilationW - _a.PadW;
+            var acc0 = Vector256<float>.Zero; var acc1 = Vector256<float>.Zero;
+            for (int j = 0, p = p0, q = q0; j < n; p++, q = 0)
             {
                 int len = Math.Min(n - j, Q - q);
-                int h = p * sh + dh;
-                float* dst = bp + j;
-                if ((uint)h >= (uint)H) new Span<float>(dst, len).Clear();
-                else
+                int h = p + dh;
+                if ((uint)h < (uint)H)
                 {
-                    float* row = plane + (long)h * W;
-                    int w0 = q * sw + dw;
-                    if (sw == 1 && len == NR && Avx2.IsSupported)
-                    {
-                        // Lanes outside [0, W) read as 0: a masked load touches no memory in masked-off lanes,
-                        // so the padding costs nothing and the row's neighbours are never read.
-                        var lane = Vector256.Create(w0) + Iota;
-                        var lim = Vector256.Create(W);
-                        var m0 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(lane, Vector256<int>.Zero), Vector256.LessThan(lane, lim));
-                        var l8 = lane + Vector256.Create(8);
-                        var m1 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(l8, Vector256<int>.Zero), Vector256.LessThan(l8, lim));
-                        Vector256.Store(Avx.MaskLoad(row + w0, m0.AsSingle()), dst);
-                        Vector256.Store(Avx.MaskLoad(row + w0 + 8, m1.AsSingle()), dst + 8);
-                    }
-                    else
-                        for (int t = 0, w = w0; t < len; t++, w += sw) dst[t] = (uint)w < (uint)W ? row[w] : 0f;
+                    // Lane t of the panel row holds input column w = t + (q + dw - j), valid for t in [j, j+len)
+                    // and w in [0, W): t in [max(j, j - q - dw), min(j + len, W + j - q - dw)).
+                    int shift = q + dw - j;
+                    var from = Vector256.Create(Math.Max(j, -shift)); var to = Vector256.Create(Math.Min(j + len, W - shift));
+                    var m0 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(lo, from), Vector256.LessThan(lo, to)).AsSingle();
+                    var m1 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(hi, from), Vector256.LessThan(hi, to)).AsSingle();
+                    float* src = plane + (long)h * W + shift;   // src[t] = x[h, t + shift]; masked-off lanes are not read
+                    acc0 = Avx.Or(acc0, Avx.MaskLoad(src, m0));
+                    acc1 = Avx.Or(acc1, Avx.MaskLoad(src + 8, m1));
                 }
-                j += len; p++; q = 0;
+                j += len;
             }
-            for (; j < NR; j++) bp[j] = 0f;
-            if (++s == S) { s = 0; if (++r == R) { r = 0; c++; } }
+            Avx.Store(bp, acc0); Avx.Store(bp + 8, acc1);
+            if (++s == S) { s = 0; if (++r == _r) { r = 0; c++; } }
         }
     }
 }
