@@ -97,7 +97,7 @@ public sealed partial class CpuBackend
     {
         int outer = c.Outer, inner = c.Inner;
         long work = (long)outer * inner;
-        if (work < Par.MinParallelElements || Par.Threads == 1) { for (int r = 0; r < outer; r++) body(r, 0, inner); return; }
+        if (work < Par.MinParallelElementwise || Par.Threads == 1) { for (int r = 0; r < outer; r++) body(r, 0, inner); return; }
         if (outer >= Par.Threads)
         {
             Par.For(outer, work, (r0, r1) => { for (int r = r0; r < r1; r++) body(r, 0, inner); });
