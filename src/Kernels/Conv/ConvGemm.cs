@@ -34,6 +34,10 @@ internal static unsafe class ConvGemm
     {
         var g = Of(xs, ws, a);
         bool direct = NoColumns(g, a);
+        // Explicit im2col (a per-thread column matrix, then the fast strided packing) costs about a third of the implicit
+        // packing per element, whose masked loads pay per output-row segment; the implicit GEMM is for images whose
+        // column matrix would be big (memory, and traffic that no longer stays in cache).
+        bool implicitGemm = !direct && Im2ColB.Supports(a) && (long)g.L * g.PQ >= ImplicitMinColumns;
         // The weights are the A operand of every image's GEMM: packed once here instead of once per image.
         long perGroup = Sgemm.PackedASize(g.Kg, g.L);
         var packed = GC.AllocateUninitializedArray<float>((int)(g.G * perGroup), pinned: true);
@@ -54,12 +58,12 @@ internal static unsafe class ConvGemm
                         float* wg = (float*)wp + gi * perGroup, yg = yn + (long)gi * g.Kg * g.PQ;
                         if (direct)
                             Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(xg, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
-                        else if (Im2ColB.Supports(a)) // implicit GEMM: the packing reads the image, no column matrix
+                        else if (implicitGemm) // the packing reads the image, no column matrix
                             Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
                                 yg, g.PQ, accumulate: bp != 0, parallel: false);
                         else
                         {
-                            // Strided: explicit columns (per-thread scratch), then the GEMM.
+                            // Explicit columns (per-thread scratch), then the GEMM.
                             fixed (float* col = Scratch.Get(Scratch.Col, (long)g.L * g.PQ))
                             {
                                 Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col);
@@ -107,6 +111,9 @@ internal static unsafe class ConvGemm
     /// does not allow it (stride > 1, or padding beyond the kernel's reach, which would need negative padding).
     /// </summary>
     private const int MinChannelsForFlippedConv = 16;
+
+    /// <summary>Column-matrix size (floats, per image and group) from which the forward packs B straight from the image.</summary>
+    internal const long ImplicitMinColumns = 1L << 22;
 
     private static bool AsForwardConv(float* dy, float* w, float* dx, in Geo g, in Conv2dArgs a)
     {
