@@ -22,6 +22,11 @@ internal static unsafe class MicroKernel
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        // The C tile's 6 rows are touched again only after the k loop: ask for them now, so the loads after the loop
+        // hit L1 (C rows are ldc apart, often 4 KiB: no hardware prefetcher follows them).
+        Sse.Prefetch0(c); Sse.Prefetch0(c + 15); Sse.Prefetch0(c + ldc); Sse.Prefetch0(c + ldc + 15);
+        Sse.Prefetch0(c + 2L * ldc); Sse.Prefetch0(c + 2L * ldc + 15); Sse.Prefetch0(c + 3L * ldc); Sse.Prefetch0(c + 3L * ldc + 15);
+        Sse.Prefetch0(c + 4L * ldc); Sse.Prefetch0(c + 4L * ldc + 15); Sse.Prefetch0(c + 5L * ldc); Sse.Prefetch0(c + 5L * ldc + 15);
         for (int k = 0; k < kc; k++, ap += 6, bp += 16)
         {
             var b0 = Avx.LoadVector256(bp);
