@@ -40,7 +40,7 @@ internal static unsafe class ConvGemm
         bool implicitGemm = !direct && Im2ColB.Supports(a) && (long)g.L * g.PQ >= ImplicitMinColumns;
         // The weights are the A operand of every image's GEMM: packed once here instead of once per image.
         long perGroup = Sgemm.PackedASize(g.Kg, g.L);
-        var packed = GC.AllocateUninitializedArray<float>((int)(g.G * perGroup), pinned: true);
+        var packed = Scratch.Get(Scratch.PackedWeights, g.G * perGroup);
         fixed (float* pw = packed)
         {
             for (int gi = 0; gi < g.G; gi++) Sgemm.PackA(g.Kg, g.L, w + (long)gi * g.Kg * g.L, g.L, 1, pw + gi * perGroup);
@@ -104,17 +104,17 @@ internal static unsafe class ConvGemm
         });
     }
 
-    /// <summary>
-    /// With stride 1 the input gradient is itself a convolution: of dy (K channels) with the kernel flipped in space and
-    /// transposed per group, W'[g*Cg + c, k, r, s] = W[g*Kg + k, c, R-1-r, S-1-s], padding (R-1)*dh - ph. That runs
-    /// through the implicit-GEMM forward: no column matrix and no col2im scatter-add. Returns false when the geometry
-    /// does not allow it (stride > 1, or padding beyond the kernel's reach, which would need negative padding).
-    /// </summary>
     private const int MinChannelsForFlippedConv = 16;
 
     /// <summary>Column-matrix size (floats, per image and group) from which the forward packs B straight from the image.</summary>
     internal const long ImplicitMinColumns = 1L << 22;
 
+    /// <summary>
+    /// With stride 1 the input gradient is itself a convolution: of dy (K channels) with the kernel flipped in space and
+    /// transposed per group, W'[g*Cg + c, k, r, s] = W[g*Kg + k, c, R-1-r, S-1-s], padding (R-1)*dh - ph. That runs
+    /// through the forward (weights packed once, GEMM per image): no col2im scatter-add. Returns false when the geometry
+    /// does not allow it (stride > 1, or padding beyond the kernel's reach, which would need negative padding).
+    /// </summary>
     private static bool AsForwardConv(float* dy, float* w, float* dx, in Geo g, in Conv2dArgs a)
     {
         int ph = (g.R - 1) * a.DilationH - a.PadH, pw = (g.S - 1) * a.DilationW - a.PadW;

@@ -1,15 +1,15 @@
 namespace Engine.Kernels.Conv;
 
-/// <summary>Pinned per-thread scratch arrays (im2col columns, padded planes), grown on demand and reused across calls.</summary>
+/// <summary>Pinned per-thread scratch arrays (im2col columns, padded planes, flipped and packed weights), grown on demand and reused across calls.</summary>
 internal static class Scratch
 {
-    public const int Col = 0, Plane = 1, Plane2 = 2, Flipped = 3;
+    public const int Col = 0, Plane = 1, Plane2 = 2, Flipped = 3, PackedWeights = 4;
     [ThreadStatic] private static float[]?[]? t_slots;
 
     /// <summary>A pinned array of at least n floats for this thread and slot; contents are garbage.</summary>
     public static float[] Get(int slot, long n)
     {
-        var slots = t_slots ??= new float[4][];
+        var slots = t_slots ??= new float[PackedWeights + 1][];
         var a = slots[slot];
         if (a == null || a.Length < n) slots[slot] = a = GC.AllocateUninitializedArray<float>((int)Math.Max(n, 256), pinned: true);
         return a;

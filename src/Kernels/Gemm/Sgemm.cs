@@ -96,7 +96,7 @@ public static unsafe class Sgemm
                 // A (block pc holds panels [panel][k][MR] at ap + pc*KC*mR).
                 int nB = threads > 1 ? Math.Min(panels, threads * 4) : 1;
                 int nA = packA ? Math.Min(aPanels * pcBlocks, threads * 4) : 0;
-                float* apShared = ap;
+                float* shared = shareA ? ap : null;
                 if (nB + nA > 1)
                     Parallel.For(0, nB + nA, j =>
                     {
@@ -104,13 +104,12 @@ public static unsafe class Sgemm
                         else
                         {
                             int t = j - nB, total = aPanels * pcBlocks;
-                            PackARange(a, rsA, csA, M, K, mR, apShared, total * t / nA, total * (t + 1) / nA);
+                            PackARange(a, rsA, csA, M, K, mR, shared, total * t / nA, total * (t + 1) / nA);
                         }
                     });
                 else PackBRange(b, jc, K, nc, bpp, 0, panels);
 
                 float* cj = c + jc;
-                float* shared = shareA ? ap : null;
                 if (threads > 1 && tasks > 1)
                     Parallel.For(0, tasks, t => Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate));
                 else
