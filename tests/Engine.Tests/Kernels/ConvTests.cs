@@ -19,17 +19,19 @@ public class ConvTests
         public override string ToString() => $"x[{N},{C},{H},{W}] w[{K},{Cg},{R},{S}] stride {Sh}x{Sw} pad {Ph}x{Pw} dil {Dh}x{Dw} groups {G} bias {Bias}";
     }
 
-    private static readonly Gen<Case> General =
-        (from n in Gen.Choose(1, 3)
-         from g in Gen.Choose(1, 3)
-         from cg in Gen.Choose(1, 4)
-         from kg in Gen.Choose(1, 4)
-         from h in Gen.Choose(1, 12)
-         from w in Gen.Choose(1, 12)
+    /// <summary>Random geometries: batch, groups, channels per group and image side drawn from the given ranges;
+    /// kernel 1-3, padding 0-2, dilation 1-2 and bias either way.</summary>
+    private static Gen<Case> Geometries(int maxN, int maxG, int maxCg, int maxKg, int minHw, int maxHw, int maxStride) =>
+        (from n in Gen.Choose(1, maxN)
+         from g in Gen.Choose(1, maxG)
+         from cg in Gen.Choose(1, maxCg)
+         from kg in Gen.Choose(1, maxKg)
+         from h in Gen.Choose(minHw, maxHw)
+         from w in Gen.Choose(minHw, maxHw)
          from r in Gen.Choose(1, 3)
          from s in Gen.Choose(1, 3)
-         from sh in Gen.Choose(1, 3)
-         from sw in Gen.Choose(1, 3)
+         from sh in Gen.Choose(1, maxStride)
+         from sw in Gen.Choose(1, maxStride)
          from ph in Gen.Choose(0, 2)
          from pw in Gen.Choose(0, 2)
          from dh in Gen.Choose(1, 2)
@@ -37,25 +39,11 @@ public class ConvTests
          from bias in Gen.Elements(true, false)
          select new Case(n, g, cg, kg, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
 
-    // Images wide enough for the implicit GEMM's vector path (16 outputs of one row inside the image) and for panels
-    // that span two output rows, channels enough for several K blocks (Cg*R*S > 256) starting mid-kernel.
-    private static readonly Gen<Case> Wide =
-        (from n in Gen.Choose(1, 2)
-         from g in Gen.Choose(1, 2)
-         from cg in Gen.Choose(1, 40)
-         from kg in Gen.Choose(1, 8)
-         from h in Gen.Choose(14, 40)
-         from w in Gen.Choose(14, 40)
-         from r in Gen.Choose(1, 3)
-         from s in Gen.Choose(1, 3)
-         from sh in Gen.Choose(1, 2)
-         from sw in Gen.Choose(1, 2)
-         from ph in Gen.Choose(0, 2)
-         from pw in Gen.Choose(0, 2)
-         from dh in Gen.Choose(1, 2)
-         from dw in Gen.Choose(1, 2)
-         from bias in Gen.Elements(true, false)
-         select new Case(n, g, cg, kg, h, w, r, s, sh, sw, ph, pw, dh, dw, bias)).Where(c => c.Valid);
+    private static readonly Gen<Case> General = Geometries(maxN: 3, maxG: 3, maxCg: 4, maxKg: 4, minHw: 1, maxHw: 12, maxStride: 3);
+
+    // Wide images and up to 40 channels per group: the flipped-kernel input gradient (>= 16 channels), several K blocks
+    // (Cg*R*S > 256) starting mid-kernel, and GEMM panels that span output rows.
+    private static readonly Gen<Case> Wide = Geometries(maxN: 2, maxG: 2, maxCg: 40, maxKg: 8, minHw: 14, maxHw: 40, maxStride: 2);
 
     // One input channel per group (the depthwise kernel), wide enough for the 8-lane paths; channel multiplier 1 or 2.
     private static readonly Gen<Case> DepthwiseCases =
