@@ -67,17 +67,22 @@ public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
         return s;
     }
 
+    // Host <-> device copies go through the span overloads of ILGPU, which pin the host memory for the length of the
+    // copy. The `ref T` overloads take the address of an UNPINNED managed array (Unsafe.AsPointer): a GC that moves
+    // the array mid-copy (any other thread allocating) makes the copy read or write the array's old place in the GC
+    // heap. That was the test host's crash and the ILGPU GEMM result that came back all zeros (issue 14).
+
     public Storage Upload(ReadOnlySpan<float> data)
     {
         var s = new IlgpuStorage(this, DType.Float32, data.Length);
-        if (data.Length > 0) s.Floats.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
+        if (data.Length > 0) s.Floats.CopyFromCPU(Accelerator.DefaultStream, data);
         return s;
     }
 
     public Storage Upload(ReadOnlySpan<int> data)
     {
         var s = new IlgpuStorage(this, DType.Int32, data.Length);
-        if (data.Length > 0) s.Ints.CopyFromCPU(ref MemoryMarshal.GetReference(data), data.Length);
+        if (data.Length > 0) s.Ints.CopyFromCPU(Accelerator.DefaultStream, data);
         return s;
     }
 
@@ -86,7 +91,7 @@ public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
         // System.Half and ILGPU.Half are both IEEE binary16: the bits copy as they are.
         var s = new IlgpuStorage(this, DType.Float16, data.Length);
         var bits = MemoryMarshal.Cast<System.Half, ushort>(data);
-        if (data.Length > 0) s.HalfBits.CopyFromCPU(ref MemoryMarshal.GetReference(bits), bits.Length);
+        if (data.Length > 0) s.HalfBits.CopyFromCPU(Accelerator.DefaultStream, bits);
         return s;
     }
 
@@ -96,7 +101,7 @@ public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
         if (src.DType == DType.Int32) throw new InvalidOperationException($"download: {src.Describe()} is Int32; read it as int");
         if (dst.Length < src.Numel) throw new ArgumentException($"download: destination holds {dst.Length} values, tensor {src.Describe()} has {src.Numel}");
         var c = ContiguousF32(src, "download");
-        if (c.Numel > 0) F(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(ref MemoryMarshal.GetReference(dst), c.Numel);
+        if (c.Numel > 0) F(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(Accelerator.DefaultStream, dst[..c.Numel]);
         Accelerator.Synchronize();
         DisposeIfTemp(c, src);
     }
@@ -107,7 +112,7 @@ public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
         if (src.DType != DType.Int32) throw new InvalidOperationException($"download: expected an Int32 tensor, got {src.Describe()}");
         if (dst.Length < src.Numel) throw new ArgumentException($"download: destination holds {dst.Length} values, tensor {src.Describe()} has {src.Numel}");
         var c = src.IsContiguous ? src : Convert(src, DType.Int32);
-        if (c.Numel > 0) I(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(ref MemoryMarshal.GetReference(dst), c.Numel);
+        if (c.Numel > 0) I(c).SubView(c.Layout.Offset, c.Numel).CopyToCPU(Accelerator.DefaultStream, dst[..c.Numel]);
         Accelerator.Synchronize();
         DisposeIfTemp(c, src);
     }
