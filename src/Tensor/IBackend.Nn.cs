@@ -15,6 +15,19 @@ public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, 
 {
     public int OutH(int h) => Conv2dArgs.FloorDiv(h + 2 * PadH - KernelH, StrideH) + 1;
     public int OutW(int w) => Conv2dArgs.FloorDiv(w + 2 * PadW - KernelW, StrideW) + 1;
+
+    /// <summary>Validates the window against x [N,C,H,W] and returns the output shape [N,C,P,Q].</summary>
+    public Shape OutputOf(Shape x, string op)
+    {
+        if (x.Rank != 4) throw new ShapeException($"{op}: input must be [N,C,H,W], got {x}");
+        if (KernelH < 1 || KernelW < 1 || StrideH < 1 || StrideW < 1 || PadH < 0 || PadW < 0)
+            throw new ArgumentException($"{op}: invalid window {this}");
+        if (PadH * 2 > KernelH || PadW * 2 > KernelW)
+            throw new ArgumentException($"{op}: padding ({PadH},{PadW}) should be at most half the kernel ({KernelH},{KernelW})");
+        int P = OutH(x[2]), Q = OutW(x[3]);
+        if (P <= 0 || Q <= 0) throw new ShapeException($"{op}: input {x} is too small for a {KernelH}x{KernelW} window");
+        return Shape.Wrap([x[0], x[1], P, Q]);
+    }
 }
 
 /// <summary>Neural-network primitives: convolution, pooling and the fused recurrent cells.</summary>

@@ -45,6 +45,26 @@ public sealed class Layout
         }
     }
 
+    /// <summary>
+    /// Throws unless every element this layout addresses lies inside the storage. The kernels read storage through
+    /// unchecked vector loads and raw pointers, so a view that reaches past its storage (a hand-built Layout given to
+    /// Tensor.Create) is refused here, where it is made.
+    /// </summary>
+    public void CheckFits(Storage storage)
+    {
+        if (Numel == 0) return;
+        long lo = Offset, hi = Offset;
+        for (int i = 0; i < Rank; i++)
+        {
+            long reach = (long)(Shape[i] - 1) * Strides[i];
+            if (reach < 0) lo += reach; else hi += reach;
+        }
+        if (lo < 0 || hi >= storage.Length)
+            throw new ArgumentException(
+                $"layout: shape {Shape} with strides {Engine.Shape.Format(Strides)} and offset {Offset} addresses elements {lo} .. {hi}, " +
+                $"outside its storage of {storage.Length} ({storage.DType} on {storage.Device})");
+    }
+
     /// <summary>Offset of the element at a multi-index.</summary>
     public int OffsetOf(ReadOnlySpan<int> index)
     {

@@ -19,6 +19,7 @@ public sealed class Tensor : IDisposable
 
     internal Tensor(Storage storage, Layout layout)
     {
+        layout.CheckFits(storage);
         Storage = storage;
         Layout = layout;
         storage.AddRef();
@@ -45,6 +46,7 @@ public sealed class Tensor : IDisposable
     {
         ThrowIfDisposed("set_data"); other.ThrowIfDisposed("set_data");
         if (ReferenceEquals(other.Storage, Storage) && other.Layout == Layout) return;
+        other.Layout.CheckFits(other.Storage);
         other.Storage.AddRef();
         var old = Storage;
         Storage = other.Storage;

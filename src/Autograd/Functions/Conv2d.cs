@@ -11,20 +11,7 @@ internal sealed class Conv2d : Function
     {
         Check.SameDevice(x, w, "conv2d");
         if (b != null) Check.SameDevice(x, b, "conv2d");
-        if (x.Rank != 4) throw new ShapeException($"conv2d: input must be [N,C,H,W], got {x.Shape}");
-        if (w.Rank != 4) throw new ShapeException($"conv2d: weight must be [K,C/groups,R,S], got {w.Shape}");
-        int G = args.Groups, C = x.Shape[1], K = w.Shape[0];
-        if (G < 1 || C % G != 0 || K % G != 0)
-            throw new ShapeException($"conv2d: groups {G} must divide input channels {C} and output channels {K}");
-        if (w.Shape[1] * G != C)
-            throw new ShapeException($"conv2d: input {x.Shape} has {C} channels but weight {w.Shape} expects {w.Shape[1] * G} ({w.Shape[1]} per group x {G} groups)");
-        if (b != null && (b.Rank != 1 || b.Shape[0] != K))
-            throw new ShapeException($"conv2d: bias {b.Shape} must be [{K}]");
-        if (args.StrideH < 1 || args.StrideW < 1 || args.DilationH < 1 || args.DilationW < 1 || args.PadH < 0 || args.PadW < 0)
-            throw new ArgumentException($"conv2d: invalid geometry {args}");
-        int P = args.OutH(x.Shape[2], w.Shape[2]), Q = args.OutW(x.Shape[3], w.Shape[3]);
-        if (P <= 0 || Q <= 0)
-            throw new ShapeException($"conv2d: input {x.Shape} is too small for kernel {w.Shape[2]}x{w.Shape[3]} with {args}: output would be {P}x{Q}");
+        ConvShape.Of(x.Shape, w.Shape, args, "conv2d", b?.Shape);
         var y = x.Backend.Conv2d(x, w, b, args);
         if (!Autograd.Needed(x, w, b)) return y;
         var fn = new Conv2d { _args = args };

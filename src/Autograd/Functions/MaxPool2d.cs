@@ -21,14 +21,5 @@ internal sealed class MaxPool2d : Function
 
 internal static class Pooling
 {
-    public static void Validate(Tensor x, Pool2dArgs a, string op)
-    {
-        if (x.Rank != 4) throw new ShapeException($"{op}: input must be [N,C,H,W], got {x.Shape}");
-        if (a.KernelH < 1 || a.KernelW < 1 || a.StrideH < 1 || a.StrideW < 1)
-            throw new ArgumentException($"{op}: invalid window {a}");
-        if (a.PadH * 2 > a.KernelH || a.PadW * 2 > a.KernelW)
-            throw new ArgumentException($"{op}: padding ({a.PadH},{a.PadW}) should be at most half the kernel ({a.KernelH},{a.KernelW})");
-        if (a.OutH(x.Shape[2]) <= 0 || a.OutW(x.Shape[3]) <= 0)
-            throw new ShapeException($"{op}: input {x.Shape} is too small for a {a.KernelH}x{a.KernelW} window");
-    }
+    public static void Validate(Tensor x, Pool2dArgs a, string op) => a.OutputOf(x.Shape, op);
 }

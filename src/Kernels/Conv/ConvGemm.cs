@@ -10,7 +10,7 @@ namespace Engine.Kernels.Conv;
 // P Q output, L = Cg*R*S (the GEMM's inner size).
 //   forward      y[n, g]  = W_g[Kg, L] @ col(x[n, g])[L, PQ]            (+ b, preloaded into y)
 //   input grad   dcol     = W_g^T[L, Kg] @ dy[n, g][Kg, PQ];  dx[n, g] += col2im(dcol)
-//   weight grad  dW_g    += dy[n, g][Kg, PQ] @ col(x[n, g])^T[PQ, L]     (one partial dW per core, summed)
+//   weight grad  dW_g    += dy[n, g][Kg, PQ] @ col(x[n, g])^T[PQ, L]     (partial dWs over fixed chunks of images, summed in order)
 // A 1x1 kernel with stride 1 and no padding needs no columns: x[n, g] itself is the [C, HW] matrix.
 internal static unsafe class ConvGemm
 {
@@ -143,8 +143,9 @@ internal static unsafe class ConvGemm
         bool direct = NoColumns(g, a);
         int wlen = g.K * g.L;
         long work = (long)g.N * g.K * g.PQ * g.L;
-        int chunks = work < Par.MinParallelElements ? 1 : Math.Min(g.N, Par.Threads);
-        // One partial dW per chunk of images; chunk 0 writes straight into dw.
+        // One partial dW per chunk of images, chunk 0 straight into dw, the others added in chunk order. The chunk count
+        // depends on the shape only (not on the cores): the same inputs give the same bits on any machine.
+        int chunks = work < Par.MinParallelElements ? 1 : Math.Min(g.N, Par.FixedChunks);
         var partial = new float[chunks > 1 ? (chunks - 1) * wlen : 0];
         nint dyp = (nint)dy, xp = (nint)x, dwp = (nint)dw;
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -154,6 +155,7 @@ internal static unsafe class ConvGemm
             var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
             fixed (float* col = buf, part = partial)
             {
+                using var rp = Checked.Region(part, partial.Length, "conv weight-gradient partials");
                 float* acc = ci == 0 ? (float*)dwp : part + (long)(ci - 1) * wlen;
                 for (int n = n0; n < n1; n++)
                     for (int gi = 0; gi < g.G; gi++)
@@ -169,7 +171,7 @@ internal static unsafe class ConvGemm
             }
         }
         if (chunks == 1) Chunk(0);
-        else Parallel.For(0, chunks, Chunk);
+        else Par.Each(chunks, Chunk);
         if (chunks > 1)
         {
             var d = new Span<float>((float*)dwp, wlen);

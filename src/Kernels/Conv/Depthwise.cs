@@ -31,6 +31,7 @@ internal static unsafe class Depthwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, in Geo g, in Conv2dArgs a, float* xp)
     {
+        Mem.Writes(xp, (long)g.Hp * g.Wp); Mem.Reads(x, (long)g.H * g.W);
         new Span<float>(xp, g.Hp * g.Wp).Clear();
         for (int h = 0; h < g.H; h++)
             new ReadOnlySpan<float>(x + h * g.W, g.W).CopyTo(new Span<float>(xp + (h + a.PadH) * g.Wp + a.PadW, g.W));
@@ -75,10 +76,11 @@ internal static unsafe class Depthwise
                     {
                         float* xr = row + r * a.DilationH * Wp + q; float* wr = w + r * S;
                         for (int s = 0; s < S; s++)
-                            acc = Vector256.FusedMultiplyAdd(Vector256.Load(xr + s * a.DilationW), Vector256.Create(wr[s]), acc);
+                            acc = Vector256.FusedMultiplyAdd(Mem.Load(xr + s * a.DilationW), Vector256.Create(wr[s]), acc);
                     }
-                    acc.Store(y + q);
+                    Mem.Store(acc, y + q);
                 }
+            if (q < Q) { Mem.Writes(y + q, Q - q); Mem.Reads(row + q * a.StrideW, (long)(R - 1) * a.DilationH * Wp + (long)(Q - 1 - q) * a.StrideW + (S - 1) * a.DilationW + 1); }
             for (; q < Q; q++)
             {
                 float acc = b;
@@ -115,6 +117,7 @@ internal static unsafe class Depthwise
                         PlaneBackwardInput((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, (float*)wP + (long)k * g.R * g.S, dxp, g, a);
                     }
                     float* dxn = (float*)dxP + (long)t * g.H * g.W;
+                    Mem.Writes(dxn, (long)g.H * g.W); Mem.Reads(dxp, (long)g.Hp * g.Wp);
                     for (int h = 0; h < g.H; h++)
                         new ReadOnlySpan<float>(dxp + (h + a.PadH) * g.Wp + a.PadW, g.W).CopyTo(new Span<float>(dxn + h * g.W, g.W));
                 }
@@ -140,8 +143,9 @@ internal static unsafe class Depthwise
                     {
                         var wv = Vector256.Create(ws);
                         for (; q <= Q - 8; q += 8)
-                            Vector256.FusedMultiplyAdd(Vector256.Load(dy + q), wv, Vector256.Load(d + q)).Store(d + q);
+                            Mem.Store(Vector256.FusedMultiplyAdd(Mem.Load(dy + q), wv, Mem.Load(d + q)), d + q);
                     }
+                    if (q < Q) { Mem.Reads(dy + q, Q - q); Mem.Writes(d + q * a.StrideW, (long)(Q - 1 - q) * a.StrideW + 1); }
                     for (; q < Q; q++) d[q * a.StrideW] += ws * dy[q];
                 }
             }
@@ -174,6 +178,7 @@ internal static unsafe class Depthwise
                             Pad((float*)xP + ((long)n * g.C + c) * g.H * g.W, g, a, xp);
                             PlaneBackwardWeight((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, xp, acc, g, a);
                         }
+                        Mem.Writes((float*)dwP + (long)k * RS, RS);
                         for (int i = 0; i < RS; i++) ((float*)dwP)[(long)k * RS + i] = (float)acc[i];
                     }
         });
@@ -194,7 +199,8 @@ internal static unsafe class Depthwise
                     float* xr = xp + (p * a.StrideH + r * a.DilationH) * Wp + s * a.DilationW;
                     int q = 0;
                     if (a.StrideW == 1)
-                        for (; q <= Q - 8; q += 8) v = Vector256.FusedMultiplyAdd(Vector256.Load(d + q), Vector256.Load(xr + q), v);
+                        for (; q <= Q - 8; q += 8) v = Vector256.FusedMultiplyAdd(Mem.Load(d + q), Mem.Load(xr + q), v);
+                    if (q < Q) { Mem.Reads(d + q, Q - q); Mem.Reads(xr + q * a.StrideW, (long)(Q - 1 - q) * a.StrideW + 1); }
                     for (; q < Q; q++) t += d[q] * xr[q * a.StrideW];
                 }
                 acc[r * S + s] += Vector256.Sum(v) + t;

@@ -33,24 +33,25 @@ internal static unsafe class DepthwiseTaps
     {
         float* t = stackalloc float[8];
         v.Store(t);
+        Mem.Writes(o, n);
         for (int i = 0; i < n; i++) o[i] = add ? o[i] + t[i] : t[i];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(Vector256<float> v, float* o, bool add)
     {
-        if (add) v += Vector256.Load(o);
-        v.Store(o);
+        if (add) v += Mem.Load(o);
+        Mem.Store(v, o);
     }
 
     /// <summary>acc + x[s .. s+8) * w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(float* x, int s, Vector256<float> w, Vector256<float> acc) => Vector256.FusedMultiplyAdd(Vector256.Load(x + s), w, acc);
+    private static Vector256<float> Fma(float* x, int s, Vector256<float> w, Vector256<float> acc) => Vector256.FusedMultiplyAdd(Mem.Load(x + s), w, acc);
 
     /// <summary>One kernel row against 8 output columns: x[0..8)*a + x[1..9)*b + x[2..10)*c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Row3(float* x, Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Vector256.FusedMultiplyAdd(Vector256.Load(x + 2), c, Vector256.FusedMultiplyAdd(Vector256.Load(x + 1), b, Vector256.Load(x) * a));
+        Vector256.FusedMultiplyAdd(Mem.Load(x + 2), c, Vector256.FusedMultiplyAdd(Mem.Load(x + 1), b, Mem.Load(x) * a));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Gather3x3(float* buf, int ld, float* k, float bias, float* o, int P, int Q, bool add)
@@ -70,8 +71,8 @@ internal static unsafe class DepthwiseTaps
             {
                 // Loads fold into the FMAs; rows p+1 and p+2 are read twice (L1) rather than held, to stay within 16 registers.
                 float* y0 = x0 + q, y1 = x1 + q, y2 = x2 + q, y3 = x3 + q;
-                var top = Fma(y0, 2, w2, Fma(y0, 1, w1, Vector256.Load(y0) * w0));
-                var bot = Fma(y1, 2, w2, Fma(y1, 1, w1, Vector256.Load(y1) * w0));
+                var top = Fma(y0, 2, w2, Fma(y0, 1, w1, Mem.Load(y0) * w0));
+                var bot = Fma(y1, 2, w2, Fma(y1, 1, w1, Mem.Load(y1) * w0));
                 var top2 = Fma(y1, 2, w5, Fma(y1, 1, w4, Fma(y1, 0, w3, b)));
                 var bot2 = Fma(y2, 2, w5, Fma(y2, 1, w4, Fma(y2, 0, w3, b)));
                 top2 = Fma(y2, 2, w8, Fma(y2, 1, w7, Fma(y2, 0, w6, top2)));
@@ -117,10 +118,10 @@ internal static unsafe class DepthwiseTaps
                     {
                         var wv = Vector256.Create(k[r * S + s]);
                         float* xs = xr + s * dw;
-                        a0 = Vector256.FusedMultiplyAdd(Vector256.Load(xs), wv, a0);
-                        a1 = Vector256.FusedMultiplyAdd(Vector256.Load(xs + 8), wv, a1);
-                        a2 = Vector256.FusedMultiplyAdd(Vector256.Load(xs + 16), wv, a2);
-                        a3 = Vector256.FusedMultiplyAdd(Vector256.Load(xs + 24), wv, a3);
+                        a0 = Vector256.FusedMultiplyAdd(Mem.Load(xs), wv, a0);
+                        a1 = Vector256.FusedMultiplyAdd(Mem.Load(xs + 8), wv, a1);
+                        a2 = Vector256.FusedMultiplyAdd(Mem.Load(xs + 16), wv, a2);
+                        a3 = Vector256.FusedMultiplyAdd(Mem.Load(xs + 24), wv, a3);
                     }
                 }
                 Put(a0, o + q, add); Put(a1, o + q + 8, add); Put(a2, o + q + 16, add); Put(a3, o + q + 24, add);
@@ -131,7 +132,7 @@ internal static unsafe class DepthwiseTaps
                 for (int r = 0; r < R; r++)
                 {
                     float* xr = row + r * dh * ld + q;
-                    for (int s = 0; s < S; s++) a = Vector256.FusedMultiplyAdd(Vector256.Load(xr + s * dw), Vector256.Create(k[r * S + s]), a);
+                    for (int s = 0; s < S; s++) a = Vector256.FusedMultiplyAdd(Mem.Load(xr + s * dw), Vector256.Create(k[r * S + s]), a);
                 }
                 if (q + 8 <= Q) Put(a, o + q, add);
                 else StoreTail(a, o + q, Q - q, add);
@@ -151,20 +152,20 @@ internal static unsafe class DepthwiseTaps
             float* d1r = dy + ldy, x0 = x, x1 = x + ldx, x2 = x1 + ldx, x3 = x2 + ldx;
             for (int q = 0; q < Q; q += 8)
             {
-                var d0 = Vector256.Load(dy + q); var d1 = Vector256.Load(d1r + q);
+                var d0 = Mem.Load(dy + q); var d1 = Mem.Load(d1r + q);
                 Vector256<float> v;
-                v = Vector256.Load(x0 + q); a0 = Vector256.FusedMultiplyAdd(d0, v, a0);
-                v = Vector256.Load(x0 + q + 1); a1 = Vector256.FusedMultiplyAdd(d0, v, a1);
-                v = Vector256.Load(x0 + q + 2); a2 = Vector256.FusedMultiplyAdd(d0, v, a2);
-                v = Vector256.Load(x1 + q); a3 = Vector256.FusedMultiplyAdd(d0, v, a3); a0 = Vector256.FusedMultiplyAdd(d1, v, a0);
-                v = Vector256.Load(x1 + q + 1); a4 = Vector256.FusedMultiplyAdd(d0, v, a4); a1 = Vector256.FusedMultiplyAdd(d1, v, a1);
-                v = Vector256.Load(x1 + q + 2); a5 = Vector256.FusedMultiplyAdd(d0, v, a5); a2 = Vector256.FusedMultiplyAdd(d1, v, a2);
-                v = Vector256.Load(x2 + q); a6 = Vector256.FusedMultiplyAdd(d0, v, a6); a3 = Vector256.FusedMultiplyAdd(d1, v, a3);
-                v = Vector256.Load(x2 + q + 1); a7 = Vector256.FusedMultiplyAdd(d0, v, a7); a4 = Vector256.FusedMultiplyAdd(d1, v, a4);
-                v = Vector256.Load(x2 + q + 2); a8 = Vector256.FusedMultiplyAdd(d0, v, a8); a5 = Vector256.FusedMultiplyAdd(d1, v, a5);
-                v = Vector256.Load(x3 + q); a6 = Vector256.FusedMultiplyAdd(d1, v, a6);
-                v = Vector256.Load(x3 + q + 1); a7 = Vector256.FusedMultiplyAdd(d1, v, a7);
-                v = Vector256.Load(x3 + q + 2); a8 = Vector256.FusedMultiplyAdd(d1, v, a8);
+                v = Mem.Load(x0 + q); a0 = Vector256.FusedMultiplyAdd(d0, v, a0);
+                v = Mem.Load(x0 + q + 1); a1 = Vector256.FusedMultiplyAdd(d0, v, a1);
+                v = Mem.Load(x0 + q + 2); a2 = Vector256.FusedMultiplyAdd(d0, v, a2);
+                v = Mem.Load(x1 + q); a3 = Vector256.FusedMultiplyAdd(d0, v, a3); a0 = Vector256.FusedMultiplyAdd(d1, v, a0);
+                v = Mem.Load(x1 + q + 1); a4 = Vector256.FusedMultiplyAdd(d0, v, a4); a1 = Vector256.FusedMultiplyAdd(d1, v, a1);
+                v = Mem.Load(x1 + q + 2); a5 = Vector256.FusedMultiplyAdd(d0, v, a5); a2 = Vector256.FusedMultiplyAdd(d1, v, a2);
+                v = Mem.Load(x2 + q); a6 = Vector256.FusedMultiplyAdd(d0, v, a6); a3 = Vector256.FusedMultiplyAdd(d1, v, a3);
+                v = Mem.Load(x2 + q + 1); a7 = Vector256.FusedMultiplyAdd(d0, v, a7); a4 = Vector256.FusedMultiplyAdd(d1, v, a4);
+                v = Mem.Load(x2 + q + 2); a8 = Vector256.FusedMultiplyAdd(d0, v, a8); a5 = Vector256.FusedMultiplyAdd(d1, v, a5);
+                v = Mem.Load(x3 + q); a6 = Vector256.FusedMultiplyAdd(d1, v, a6);
+                v = Mem.Load(x3 + q + 1); a7 = Vector256.FusedMultiplyAdd(d1, v, a7);
+                v = Mem.Load(x3 + q + 2); a8 = Vector256.FusedMultiplyAdd(d1, v, a8);
             }
         }
         for (; p < P; p++, dy += ldy, x += ldx)
@@ -172,16 +173,16 @@ internal static unsafe class DepthwiseTaps
             float* x0 = x, x1 = x + ldx, x2 = x1 + ldx;
             for (int q = 0; q < Q; q += 8)
             {
-                var d = Vector256.Load(dy + q);
-                a0 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x0 + q), a0);
-                a1 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x0 + q + 1), a1);
-                a2 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x0 + q + 2), a2);
-                a3 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x1 + q), a3);
-                a4 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x1 + q + 1), a4);
-                a5 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x1 + q + 2), a5);
-                a6 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x2 + q), a6);
-                a7 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x2 + q + 1), a7);
-                a8 = Vector256.FusedMultiplyAdd(d, Vector256.Load(x2 + q + 2), a8);
+                var d = Mem.Load(dy + q);
+                a0 = Vector256.FusedMultiplyAdd(d, Mem.Load(x0 + q), a0);
+                a1 = Vector256.FusedMultiplyAdd(d, Mem.Load(x0 + q + 1), a1);
+                a2 = Vector256.FusedMultiplyAdd(d, Mem.Load(x0 + q + 2), a2);
+                a3 = Vector256.FusedMultiplyAdd(d, Mem.Load(x1 + q), a3);
+                a4 = Vector256.FusedMultiplyAdd(d, Mem.Load(x1 + q + 1), a4);
+                a5 = Vector256.FusedMultiplyAdd(d, Mem.Load(x1 + q + 2), a5);
+                a6 = Vector256.FusedMultiplyAdd(d, Mem.Load(x2 + q), a6);
+                a7 = Vector256.FusedMultiplyAdd(d, Mem.Load(x2 + q + 1), a7);
+                a8 = Vector256.FusedMultiplyAdd(d, Mem.Load(x2 + q + 2), a8);
             }
         }
         acc[0] += Vector256.Sum(a0); acc[1] += Vector256.Sum(a1); acc[2] += Vector256.Sum(a2);
@@ -203,16 +204,16 @@ internal static unsafe class DepthwiseTaps
                     int q = 0;
                     for (; q <= Qv - 32; q += 32)
                     {
-                        a0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q), Vector256.Load(xr + q), a0);
-                        a1 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q + 8), Vector256.Load(xr + q + 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q + 16), Vector256.Load(xr + q + 16), a2);
-                        a3 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q + 24), Vector256.Load(xr + q + 24), a3);
+                        a0 = Vector256.FusedMultiplyAdd(Mem.Load(d + q), Mem.Load(xr + q), a0);
+                        a1 = Vector256.FusedMultiplyAdd(Mem.Load(d + q + 8), Mem.Load(xr + q + 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(Mem.Load(d + q + 16), Mem.Load(xr + q + 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(Mem.Load(d + q + 24), Mem.Load(xr + q + 24), a3);
                     }
                     // The last vectors of a row alternate between two accumulators row by row.
                     if ((p & 1) == 0)
-                        for (; q < Qv; q += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q), Vector256.Load(xr + q), a0);
+                        for (; q < Qv; q += 8) a0 = Vector256.FusedMultiplyAdd(Mem.Load(d + q), Mem.Load(xr + q), a0);
                     else
-                        for (; q < Qv; q += 8) a1 = Vector256.FusedMultiplyAdd(Vector256.Load(d + q), Vector256.Load(xr + q), a1);
+                        for (; q < Qv; q += 8) a1 = Vector256.FusedMultiplyAdd(Mem.Load(d + q), Mem.Load(xr + q), a1);
                 }
                 acc[r * S + s] += Vector256.Sum((a0 + a1) + (a2 + a3));
             }

@@ -97,6 +97,7 @@ internal static unsafe class DepthwiseUnitStride
             fixed (float* xb = Scratch.Get(Scratch.Plane, needDw ? xpl.Size : 0), yb = Scratch.Get(Scratch.Plane2, dpl.Size), wfp = wf)
             fixed (double* pp = part)
             {
+                using var rw = Checked.Region(wfp, wf.Length, "flipped depthwise weights");
                 if (needDw) xpl.Clear(xb);
                 dpl.Clear(yb);
                 float* dyAt = yb + dpl.Top * dpl.Ld + dpl.Left;

@@ -18,9 +18,11 @@ internal static unsafe class Im2Col
                     for (int p = 0; p < P; p++)
                     {
                         float* dst = col + p * Q;
+                        Mem.Writes(dst, Q);
                         int h = p * a.StrideH - a.PadH + r * a.DilationH;
                         if ((uint)h >= (uint)H) { new Span<float>(dst, Q).Clear(); continue; }
                         float* src = plane + (long)h * W + ws0;
+                        if (q1 > q0) Mem.Reads(src + (long)q0 * a.StrideW, (long)(q1 - 1 - q0) * a.StrideW + 1);
                         for (int q = 0; q < q0; q++) dst[q] = 0f;
                         if (a.StrideW == 1) new ReadOnlySpan<float>(src + q0, q1 - q0).CopyTo(new Span<float>(dst + q0, q1 - q0));
                         else for (int q = q0; q < q1; q++) dst[q] = src[q * a.StrideW];
@@ -45,6 +47,7 @@ internal static unsafe class Im2Col
                         int h = p * a.StrideH - a.PadH + r * a.DilationH;
                         if ((uint)h >= (uint)H) continue;
                         float* src = col + p * Q; float* dst = plane + (long)h * W + ws0;
+                        Mem.Reads(src + q0, q1 - q0); Mem.Writes(dst + (long)q0 * a.StrideW, (long)(q1 - 1 - q0) * a.StrideW + 1);
                         if (a.StrideW == 1)
                         {
                             var d = new Span<float>(dst + q0, q1 - q0);

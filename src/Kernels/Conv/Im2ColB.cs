@@ -53,16 +53,17 @@ internal readonly unsafe struct Im2ColB : IBSource
                     // Lane t of the panel row holds input column w = t + (q + dw - j), valid for t in [j, j+len)
                     // and w in [0, W): t in [max(j, j - q - dw), min(j + len, W + j - q - dw)).
                     int shift = q + dw - j;
-                    var from = Vector256.Create(Math.Max(j, -shift)); var to = Vector256.Create(Math.Min(j + len, W - shift));
+                    int t0 = Math.Max(j, -shift), t1 = Math.Min(j + len, W - shift);
+                    var from = Vector256.Create(t0); var to = Vector256.Create(t1);
                     var m0 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(lo, from), Vector256.LessThan(lo, to)).AsSingle();
                     var m1 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(hi, from), Vector256.LessThan(hi, to)).AsSingle();
                     float* src = plane + (long)h * W + shift;   // src[t] = x[h, t + shift]; masked-off lanes are not read
-                    acc0 = Avx.Or(acc0, Avx.MaskLoad(src, m0));
-                    acc1 = Avx.Or(acc1, Avx.MaskLoad(src + 8, m1));
+                    acc0 = Avx.Or(acc0, Mem.MaskLoad(src, m0, Math.Max(t0, 0), Math.Min(t1, 8)));
+                    acc1 = Avx.Or(acc1, Mem.MaskLoad(src + 8, m1, Math.Max(t0 - 8, 0), Math.Min(t1 - 8, 8)));
                 }
                 j += len;
             }
-            Avx.Store(bp, acc0); Avx.Store(bp + 8, acc1);
+            Mem.StoreAt(bp, acc0); Mem.StoreAt(bp + 8, acc1);
             if (++s == S) { s = 0; if (++r == _r) { r = 0; c++; } }
         }
     }

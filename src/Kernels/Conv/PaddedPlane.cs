@@ -16,7 +16,7 @@ internal readonly unsafe record struct PaddedPlane(int Hs, int Ws, int Top, int 
     /// <summary>x rounded up to a whole number of 8-float vectors.</summary>
     public static int Up8(int x) => (x + 7) & ~7;
 
-    public void Clear(float* buf) => new Span<float>(buf, Size).Clear();
+    public void Clear(float* buf) { Mem.Writes(buf, Size); new Span<float>(buf, Size).Clear(); }
 
     /// <summary>
     /// Copies the plane whose element (h, w) is src[h * rowStride + w * colStride] into the window (colStride 1: rows
@@ -39,12 +39,13 @@ internal readonly unsafe record struct PaddedPlane(int Hs, int Ws, int Top, int 
         {
             float* s = src + h * rowStride;
             float ts = 0f;
+            Mem.Writes(d, Ws); Mem.Reads(s, (Ws - 1) * colStride + 1);
             if (colStride == 0)
             {
                 float v = *s;
                 var vv = Vector256.Create(v);
                 int w = 0;
-                for (; w <= Ws - 8; w += 8) vv.Store(d + w);
+                for (; w <= Ws - 8; w += 8) Mem.Store(vv, d + w);
                 for (; w < Ws; w++) d[w] = v;
                 ts = v * Ws;
             }
@@ -62,7 +63,8 @@ internal readonly unsafe record struct PaddedPlane(int Hs, int Ws, int Top, int 
         for (int h = 0; h < Hs; h++, d += Ld, src += rowStride)
         {
             int w = 0;
-            for (; w <= Ws - 8; w += 8) Vector256.Load(src + w).Store(d + w);
+            Mem.Writes(d, Ws); Mem.Reads(src, Ws);
+            for (; w <= Ws - 8; w += 8) Mem.Store(Mem.Load(src + w), d + w);
             for (; w < Ws; w++) d[w] = src[w];
         }
     }
@@ -76,10 +78,11 @@ internal readonly unsafe record struct PaddedPlane(int Hs, int Ws, int Top, int 
         for (int h = 0; h < Hs; h++, d += Ld, src += rowStride)
         {
             int w = 0;
+            Mem.Writes(d, Ws); Mem.Reads(src, Ws);
             for (; w <= Ws - 8; w += 8)
             {
-                var v = Vector256.Load(src + w);
-                v.Store(d + w);
+                var v = Mem.Load(src + w);
+                Mem.Store(v, d + w);
                 vs += v;
             }
             for (; w < Ws; w++) { d[w] = src[w]; ts += src[w]; }

@@ -11,21 +11,30 @@ public sealed partial class CpuBackend
 
     internal static ConvAlgo ChooseConv(Shape w, Conv2dArgs a) => w[1] == 1 && a.Groups > 1 ? ConvAlgo.Depthwise : ConvAlgo.Gemm;
 
-    /// <summary>The fast kernels index without bounds checks: refuse geometry whose dilated kernel does not fit the padded input.</summary>
-    private static void CheckFits(Shape x, Shape w, Conv2dArgs a, string op)
+    /// <summary>
+    /// The fast kernels index raw memory without bounds checks: every entry resolves and validates the geometry
+    /// (<see cref="ConvShape.Of"/>) and the shapes of the tensors it was handed, whoever calls it.
+    /// </summary>
+    private static ConvShape CheckFits(Shape x, Shape w, Conv2dArgs a, string op, Tensor? bias = null, Tensor? dy = null)
     {
-        if (x[2] + 2 * a.PadH < a.DilationH * (w[2] - 1) + 1 || x[3] + 2 * a.PadW < a.DilationW * (w[3] - 1) + 1)
-            throw new ShapeException($"{op}: kernel {w} with {a} does not fit input {x} even with padding: no output position");
+        var g = ConvShape.Of(x, w, a, op, bias?.Shape);
+        if (dy != null) g.CheckOutput(dy.Shape, op);
+        return g;
     }
+
+    /// <summary>The checked build's registration of a tensor's pinned array (its whole storage).</summary>
+    private static unsafe Checked.Pin Region(float* p, Tensor? t, string what) => t == null ? default : Checked.Region(p, F(t).Length, what);
 
     public unsafe Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs a)
     {
-        CheckFits(x.Shape, w.Shape, a, "conv2d");
+        CheckFits(x.Shape, w.Shape, a, "conv2d", bias);
         var xc = ContiguousF32(x, "conv2d"); var wc = ContiguousF32(w, "conv2d");
         var bc = bias == null ? null : ContiguousF32(bias, "conv2d");
         var y = New(Shape.Wrap([x.Shape[0], w.Shape[0], a.OutH(x.Shape[2], w.Shape[2]), a.OutW(x.Shape[3], w.Shape[3])]));
         fixed (float* xs = F(xc), ws = F(wc), bs = bc == null ? null : F(bc), ys = F(y))
         {
+            using var r0 = Region(xs, xc, "conv2d x"); using var r1 = Region(ws, wc, "conv2d w");
+            using var r2 = Region(bs, bc, "conv2d bias"); using var r3 = Region(ys, y, "conv2d y");
             float* bp = bc == null ? null : bs + bc.Layout.Offset;
             if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
                 Conv.Depthwise.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, x.Shape, w.Shape, a);
@@ -39,11 +48,12 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs a)
     {
-        CheckFits(xShape, w.Shape, a, "conv2d backward");
+        CheckFits(xShape, w.Shape, a, "conv2d backward", dy: dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var wc = ContiguousF32(w, "conv2d backward");
         var dx = New(xShape);
         fixed (float* ds = F(dyc), ws = F(wc), xs = F(dx))
         {
+            using var r0 = Region(ds, dyc, "conv2d dy"); using var r1 = Region(ws, wc, "conv2d w"); using var r2 = Region(xs, dx, "conv2d dx");
             if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
                 Conv.Depthwise.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, xShape, w.Shape, a);
             else
@@ -55,11 +65,12 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs a)
     {
-        CheckFits(x.Shape, wShape, a, "conv2d backward");
+        CheckFits(x.Shape, wShape, a, "conv2d backward", dy: dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var xc = ContiguousF32(x, "conv2d backward");
         var dw = New(wShape);
         fixed (float* ds = F(dyc), xs = F(xc), ws = F(dw))
         {
+            using var r0 = Region(ds, dyc, "conv2d dy"); using var r1 = Region(xs, xc, "conv2d x"); using var r2 = Region(ws, dw, "conv2d dw");
             if (ChooseConv(wShape, a) == ConvAlgo.Depthwise)
                 Conv.Depthwise.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, x.Shape, wShape, a);
             else
@@ -75,7 +86,7 @@ public sealed partial class CpuBackend
     /// </summary>
     public unsafe (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs a, bool needDx, bool needDw, bool needDb)
     {
-        CheckFits(x.Shape, w.Shape, a, "conv2d backward");
+        CheckFits(x.Shape, w.Shape, a, "conv2d backward", dy: dy);
         CheckDevice(dy, "conv2d backward");
         bool fused = ChooseConv(w.Shape, a) == ConvAlgo.Depthwise && Conv.DepthwiseUnitStride.Applies(a)
                      && dy.DType == DType.Float32 && x.DType == DType.Float32 && w.DType == DType.Float32;
@@ -95,8 +106,12 @@ public sealed partial class CpuBackend
         var db = needDb ? New(Shape.Wrap([w.Shape[0]])) : null;
         fixed (float* dys = F(dy), xs = xc == null ? null : F(xc), ws = wc == null ? null : F(wc))
         fixed (float* dxs = dx == null ? null : F(dx), dws = dw == null ? null : F(dw), dbs = db == null ? null : F(db))
+        {
+            using var r0 = Region(dys, dy, "conv2d dy"); using var r1 = Region(xs, xc, "conv2d x"); using var r2 = Region(ws, wc, "conv2d w");
+            using var r3 = Region(dxs, dx, "conv2d dx"); using var r4 = Region(dws, dw, "conv2d dw"); using var r5 = Region(dbs, db, "conv2d db");
             Conv.DepthwiseUnitStride.Backward(dys + dy.Layout.Offset, dy.Layout.Strides, xc == null ? null : xs + xc.Layout.Offset,
                 wc == null ? null : ws + wc.Layout.Offset, dxs, dws, dbs, x.Shape, w.Shape, a);
+        }
         if (xc != null) DisposeIfTemp(xc, x);
         if (wc != null) DisposeIfTemp(wc, w);
         return (dx, dw, db);

@@ -33,14 +33,22 @@ public sealed partial class CpuBackend
             Par.For(B, long.MaxValue, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
             {
                 fixed (float* pa = av, pb = bv, pc = y)
+                {
+                    using var ra = Checked.Region(pa, av.Length, "matmul a"); using var rb = Checked.Region(pb, bv.Length, "matmul b");
+                    using var rc = Checked.Region(pc, y.Length, "matmul y");
                     for (int i = b0; i < b1; i++)
                         Gemm.Sgemm.Run(M, N, K, pa + ao + (long)i * sa0, sa1, sa2, pb + bo + (long)i * sb0, sb1, sb2, pc + (long)i * M * N, N, false, parallel: false);
+                }
             });
             return;
         }
         fixed (float* pa = av, pb = bv, pc = y)
+        {
+            using var ra = Checked.Region(pa, av.Length, "matmul a"); using var rb = Checked.Region(pb, bv.Length, "matmul b");
+            using var rc = Checked.Region(pc, y.Length, "matmul y");
             for (int i = 0; i < B; i++)
                 Gemm.Sgemm.Run(M, N, K, pa + ao + (long)i * sa0, sa1, sa2, pb + bo + (long)i * sb0, sb1, sb2, pc + (long)i * M * N, N, false);
+        }
     }
 
     /// <summary>

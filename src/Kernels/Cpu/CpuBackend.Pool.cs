@@ -8,6 +8,7 @@ public sealed partial class CpuBackend
 {
     public unsafe Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
     {
+        a.OutputOf(x.Shape, "max_pool2d");
         var xc = ContiguousF32(x, "max_pool2d");
         int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
         var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
@@ -18,8 +19,12 @@ public sealed partial class CpuBackend
             Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* xp = xs, yp = ys) fixed (int* ip = ids)
+                {
+                    using var r0 = Checked.Region(xp, xs.Length, "max_pool2d x"); using var r1 = Checked.Region(yp, ys.Length, "max_pool2d y");
+                    using var r2 = Checked.Region((float*)ip, ids.Length, "max_pool2d indices");
                     for (int pl = p0; pl < p1; pl++)
                         Pool.Pool2x2.MaxPlane(xp + xo + (long)pl * H * W, H, W, yp + (long)pl * P * Q, ip + (long)pl * P * Q);
+                }
             });
             DisposeIfTemp(xc, x);
             indices = idx;
@@ -61,6 +66,8 @@ public sealed partial class CpuBackend
 
     public Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape)
     {
+        if (xShape.Rank != 4 || dy.Rank != 4 || dy.Shape != indices.Shape || dy.Shape[0] != xShape[0] || dy.Shape[1] != xShape[1])
+            throw new ShapeException($"max_pool2d backward: dy {dy.Shape} and indices {indices.Shape} must be [N,C,P,Q] of input {xShape}");
         var dyc = ContiguousF32(dy, "max_pool2d backward");
         int planes = xShape[0] * xShape[1], HW = xShape[2] * xShape[3], PQ = dy.Shape[2] * dy.Shape[3];
         var dx = New(xShape, zero: true);
@@ -72,6 +79,7 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < PQ; i++)
                 {
                     int j = ids[io + pl * PQ + i];
+                    if (j >= HW) throw new ArgumentException($"max_pool2d backward: index {j} is outside its plane of {HW} elements");
                     if (j >= 0) xs[pl * HW + j] += ds[dof + pl * PQ + i];
                 }
         });
@@ -81,6 +89,7 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor AvgPool2d(Tensor x, Pool2dArgs a)
     {
+        a.OutputOf(x.Shape, "avg_pool2d");
         var xc = ContiguousF32(x, "avg_pool2d");
         int planes = x.Shape[0] * x.Shape[1], H = x.Shape[2], W = x.Shape[3], P = a.OutH(H), Q = a.OutW(W);
         var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
@@ -90,8 +99,11 @@ public sealed partial class CpuBackend
             Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* xp = xs, yp = ys)
+                {
+                    using var r0 = Checked.Region(xp, xs.Length, "avg_pool2d x"); using var r1 = Checked.Region(yp, ys.Length, "avg_pool2d y");
                     for (int pl = p0; pl < p1; pl++)
                         Pool.Pool2x2.AvgPlane(xp + xo + (long)pl * H * W, H, W, yp + (long)pl * P * Q);
+                }
             });
             DisposeIfTemp(xc, x);
             return y;
@@ -123,6 +135,8 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
     {
+        var want = a.OutputOf(xShape, "avg_pool2d backward");
+        if (dy.Shape != want) throw new ShapeException($"avg_pool2d backward: dy {dy.Shape} must have the output shape {want} of input {xShape} with {a}");
         var dyc = ContiguousF32(dy, "avg_pool2d backward");
         int planes = xShape[0] * xShape[1], H = xShape[2], W = xShape[3], P = dy.Shape[2], Q = dy.Shape[3];
         var dx = New(xShape, zero: true);
@@ -132,8 +146,11 @@ public sealed partial class CpuBackend
             Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
                 fixed (float* dp = ds, xp = xs)
+                {
+                    using var r0 = Checked.Region(dp, ds.Length, "avg_pool2d dy"); using var r1 = Checked.Region(xp, xs.Length, "avg_pool2d dx");
                     for (int pl = p0; pl < p1; pl++)
                         Pool.Pool2x2.AvgBackwardPlane(dp + dof + (long)pl * P * Q, H, W, xp + (long)pl * H * W);
+                }
             });
             DisposeIfTemp(dyc, dy);
             return dx;

@@ -1,6 +1,10 @@
 namespace Engine.Kernels.Cpu;
 
-/// <summary>Splits work over the cores only when it is big enough to pay for the fork.</summary>
+/// <summary>
+/// Splits work over the cores only when it is big enough to pay for the fork, on at most <see cref="CpuSettings.Threads"/>
+/// threads. How work is split never changes a result: each output element is computed by one task, and sums that span
+/// tasks are split into chunks fixed by the shape (<see cref="FixedChunks"/>), not by the thread count.
+/// </summary>
 internal static class Par
 {
     /// <summary>Elements below which a loop stays on one thread.</summary>
@@ -14,18 +18,33 @@ internal static class Par
     /// </summary>
     public const int MinParallelElementwise = 1 << 17;
 
-    public static int Threads => Environment.ProcessorCount;
+    /// <summary>
+    /// Partial sums a split reduction (the convolution's weight gradient) uses, whatever the thread count: enough for 8
+    /// cores, few enough that the partials stay small. Changing it changes the bits of those sums.
+    /// </summary>
+    public const int FixedChunks = 8;
 
-    /// <summary>Runs body(start, end) over [0, n) in one chunk per core when work (total elements touched) is large.</summary>
+    public static int Threads => CpuSettings.Threads;
+
+    private static ParallelOptions Options() => new() { MaxDegreeOfParallelism = Threads };
+
+    /// <summary>Runs body(start, end) over [0, n) in a few chunks per thread when work (total elements touched) is large.</summary>
     public static void For(int n, long work, Action<int, int> body)
     {
         int threads = Threads;
         if (n <= 1 || threads <= 1 || work < MinParallelElements) { body(0, n); return; }
         int chunks = Math.Min(n, threads * 4);
-        System.Threading.Tasks.Parallel.For(0, chunks, c =>
+        Parallel.For(0, chunks, Options(), c =>
         {
             int s = (int)((long)n * c / chunks), e = (int)((long)n * (c + 1) / chunks);
             if (s < e) body(s, e);
         });
+    }
+
+    /// <summary>body(i) for i in [0, count), spread over at most <see cref="Threads"/> threads (in order on one thread).</summary>
+    public static void Each(int count, Action<int> body)
+    {
+        if (count <= 1 || Threads <= 1) { for (int i = 0; i < count; i++) body(i); return; }
+        Parallel.For(0, count, Options(), body);
     }
 }

@@ -13,6 +13,7 @@ internal static unsafe class MicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, int m, int n, bool accumulate)
     {
+        Mem.Reads(ap, (long)kc * 6); Mem.Reads(bp, (long)kc * 16);
         if (Fma.IsSupported) RunFma(kc, ap, bp, c, ldc, m, n, accumulate);
         else RunScalar(kc, ap, bp, c, ldc, m, n, accumulate);
     }
@@ -29,8 +30,8 @@ internal static unsafe class MicroKernel
         Sse.Prefetch0(c + 4L * ldc); Sse.Prefetch0(c + 4L * ldc + 15); Sse.Prefetch0(c + 5L * ldc); Sse.Prefetch0(c + 5L * ldc + 15);
         for (int k = 0; k < kc; k++, ap += 6, bp += 16)
         {
-            var b0 = Avx.LoadVector256(bp);
-            var b1 = Avx.LoadVector256(bp + 8);
+            var b0 = Mem.Load(bp);
+            var b1 = Mem.Load(bp + 8);
             var a = Avx.BroadcastScalarToVector256(ap);
             c00 = Fma.MultiplyAdd(a, b0, c00); c01 = Fma.MultiplyAdd(a, b1, c01);
             a = Avx.BroadcastScalarToVector256(ap + 1);
@@ -72,8 +73,8 @@ internal static unsafe class MicroKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, Vector256<float> lo, Vector256<float> hi, bool accumulate)
     {
-        if (accumulate) { lo = Avx.Add(lo, Avx.LoadVector256(c)); hi = Avx.Add(hi, Avx.LoadVector256(c + 8)); }
-        Avx.Store(c, lo); Avx.Store(c + 8, hi);
+        if (accumulate) { lo = Avx.Add(lo, Mem.Load(c)); hi = Avx.Add(hi, Mem.Load(c + 8)); }
+        Mem.StoreAt(c, lo); Mem.StoreAt(c + 8, hi);
     }
 
     private static void CopyEdge(float* t, float* c, int ldc, int m, int n, bool accumulate)
@@ -81,6 +82,7 @@ internal static unsafe class MicroKernel
         for (int i = 0; i < m; i++)
         {
             float* row = c + (long)i * ldc; float* tr = t + i * 16;
+            Mem.Writes(row, n);
             if (accumulate) for (int j = 0; j < n; j++) row[j] += tr[j];
             else for (int j = 0; j < n; j++) row[j] = tr[j];
         }

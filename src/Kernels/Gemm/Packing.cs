@@ -18,6 +18,8 @@ internal static unsafe class Packing
         {
             int m = Math.Min(MR, mc - i0);
             float* src = a + (long)i0 * rsA;
+            Mem.Writes(ap, (long)kc * MR);
+            CheckedStrided(src, m, rsA, kc, csA);
             if (m == MR && rsA == 1)
             {
                 // A^T storage: the MR rows of one column k are adjacent.
@@ -60,13 +62,15 @@ internal static unsafe class Packing
     public static void PackBPanel(float* src, int rsB, int csB, int kc, int n, float* bp)
     {
         const int NR = Sgemm.NR;
+        Mem.Writes(bp, (long)kc * NR);
+        CheckedStrided(src, kc, rsB, n, csB);
         if (n == NR && csB == 1)
         {
             for (int k = 0; k < kc; k++, bp += NR)
             {
                 float* s = src + (long)k * rsB;
-                System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(s), bp);
-                System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(s + 8), bp + 8);
+                Mem.Store(Mem.Load(s), bp);
+                Mem.Store(Mem.Load(s + 8), bp + 8);
             }
         }
         else if (rsB == 1 && n == NR && Avx.IsSupported)
@@ -105,6 +109,12 @@ internal static unsafe class Packing
         }
     }
 
+    /// <summary>Checked build: the rows x cols block with strides (rs, cs) from p lies in one buffer (strides >= 0).</summary>
+    private static void CheckedStrided(float* p, int rows, int rs, int cols, int cs)
+    {
+        if (Checked.Enabled && rows > 0 && cols > 0) Mem.Reads(p, (long)(rows - 1) * rs + (long)(cols - 1) * cs + 1);
+    }
+
     /// <summary>
     /// dst[k*ldd + j] = src[j*lds + k] for j, k &lt; 8: eight 8-float rows loaded, transposed in registers
     /// (unpack, shuffle, 128-bit lane permute: the standard AVX sequence), stored as eight rows.
@@ -112,10 +122,10 @@ internal static unsafe class Packing
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8Store(float* src, int lds, float* dst, int ldd)
     {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2L * lds); var r3 = Avx.LoadVector256(src + 3L * lds);
-        var r4 = Avx.LoadVector256(src + 4L * lds); var r5 = Avx.LoadVector256(src + 5L * lds);
-        var r6 = Avx.LoadVector256(src + 6L * lds); var r7 = Avx.LoadVector256(src + 7L * lds);
+        var r0 = Mem.Load(src); var r1 = Mem.Load(src + lds);
+        var r2 = Mem.Load(src + 2L * lds); var r3 = Mem.Load(src + 3L * lds);
+        var r4 = Mem.Load(src + 4L * lds); var r5 = Mem.Load(src + 5L * lds);
+        var r6 = Mem.Load(src + 6L * lds); var r7 = Mem.Load(src + 7L * lds);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
@@ -124,9 +134,9 @@ internal static unsafe class Packing
         var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
+        Mem.StoreAt(dst, Avx.Permute2x128(u0, u4, 0x20)); Mem.StoreAt(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Mem.StoreAt(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20)); Mem.StoreAt(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Mem.StoreAt(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31)); Mem.StoreAt(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Mem.StoreAt(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31)); Mem.StoreAt(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -98,7 +98,7 @@ public static unsafe class Sgemm
                 int nA = packA ? Math.Min(aPanels * pcBlocks, threads * 4) : 0;
                 float* shared = shareA ? ap : null;
                 if (nB + nA > 1)
-                    Parallel.For(0, nB + nA, j =>
+                    Par.Each(nB + nA, j =>
                     {
                         if (j < nB) PackBRange(b, jc, K, nc, bpp, panels * j / nB, panels * (j + 1) / nB);
                         else
@@ -111,7 +111,7 @@ public static unsafe class Sgemm
 
                 float* cj = c + jc;
                 if (threads > 1 && tasks > 1)
-                    Parallel.For(0, tasks, t => Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate));
+                    Par.Each(tasks, t => Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate));
                 else
                     for (int t = 0; t < tasks; t++) Task(t, nSplit, panels, M, K, mc, mR, nc, a, rsA, csA, shared, bpp, ncR, cj, ldc, accumulate);
             }
@@ -180,16 +180,30 @@ public static unsafe class Sgemm
 
     /// <summary>The first 64-byte (cache line) boundary at or after p: packed panels are read with 32-byte loads that must not straddle lines.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+    internal static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 
-    /// <summary>A pinned per-thread scratch buffer of at least n floats (grown, never shrunk).</summary>
-    private static float[] Buffer(ref float[]? cache, long n)
+    /// <summary>Floats of room a packing buffer keeps beyond its n floats, for <see cref="Align64"/> to move its start.</summary>
+    internal const int AlignRoom = 16;
+
+    /// <summary>
+    /// A pinned per-thread packing buffer that holds n floats from its first 64-byte boundary (grown, never shrunk). The
+    /// room for the alignment is part of every size check, not only of the first allocation: a buffer allocated for m
+    /// floats (m + 16 long) and reused for up to m + 16 floats used to be written up to 15 floats past its end when its
+    /// data did not start on a cache line, corrupting the next object on the pinned heap (the test host's crash, issue 14).
+    /// </summary>
+    internal static float[] Buffer(ref float[]? cache, long n)
     {
-        if (cache == null || cache.Length < n)
-            cache = GC.AllocateUninitializedArray<float>((int)Math.Max(n, 1024) + 16, pinned: true); // + 16: room to align
+        long need = n + AlignRoom;
+        if (cache == null || cache.Length < need)
+        {
+            if (need > Array.MaxLength) throw new OutOfMemoryException($"GEMM packing buffer of {n} floats: more than one array can hold");
+            if (cache != null) Checked.Unregister(Unsafe.AsPointer(ref cache[0]));
+            cache = GC.AllocateUninitializedArray<float>((int)Math.Max(need, 1024 + AlignRoom), pinned: true);
+            Checked.Register(Unsafe.AsPointer(ref cache[0]), (long)cache.Length * sizeof(float), "GEMM packing buffer");
+        }
         return cache;
     }
 }

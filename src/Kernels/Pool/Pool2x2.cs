@@ -20,6 +20,7 @@ internal static unsafe class Pool2x2
         for (int p = 0; p < P; p++, y += Q, idx += Q)
         {
             float* r0 = x + 2 * p * W, r1 = r0 + W;
+            Mem.Reads(r0, 2 * Q); Mem.Reads(r1, 2 * Q); Mem.Writes(y, Q);
             int q = 0;
             if (Avx2.IsSupported)
             {
@@ -32,7 +33,7 @@ internal static unsafe class Pool2x2
                     Take(ref best, ref bi, b, ia + Vector256.Create(1));
                     Take(ref best, ref bi, c, ia + Vector256.Create(W));
                     Take(ref best, ref bi, d, ia + Vector256.Create(W + 1));
-                    best.Store(y + q); bi.Store(idx + q);
+                    Mem.Store(best, y + q); Mem.Store(bi, idx + q);
                 }
             }
             for (; q < Q; q++)
@@ -56,12 +57,13 @@ internal static unsafe class Pool2x2
         for (int p = 0; p < P; p++, y += Q)
         {
             float* r0 = x + 2 * p * W, r1 = r0 + W;
+            Mem.Reads(r0, 2 * Q); Mem.Reads(r1, 2 * Q); Mem.Writes(y, Q);
             int q = 0;
             if (Avx2.IsSupported)
                 for (; q <= Q - 8; q += 8)
                 {
                     var (a, b) = Split(r0 + 2 * q); var (c, d) = Split(r1 + 2 * q);
-                    ((a + b + (c + d)) * quarter).Store(y + q);
+                    Mem.Store((a + b + (c + d)) * quarter, y + q);
                 }
             for (; q < Q; q++) y[q] = (r0[2 * q] + r0[2 * q + 1] + (r1[2 * q] + r1[2 * q + 1])) * 0.25f;
         }
@@ -75,6 +77,7 @@ internal static unsafe class Pool2x2
         for (int p = 0; p < P; p++, dy += Q)
         {
             float* r0 = dx + 2 * p * W, r1 = r0 + W;
+            Mem.Reads(dy, Q); Mem.Writes(r0, 2 * Q); Mem.Writes(r1, 2 * Q);
             for (int q = 0; q < Q; q++)
             {
                 float g = dy[q] * 0.25f;
@@ -86,7 +89,7 @@ internal static unsafe class Pool2x2
     /// <summary>16 consecutive floats -> (even columns, odd columns), 8 each, in order.</summary>
     private static (Vector256<float> even, Vector256<float> odd) Split(float* s)
     {
-        var v0 = Avx.LoadVector256(s); var v1 = Avx.LoadVector256(s + 8);
+        var v0 = Mem.Load(s); var v1 = Mem.Load(s + 8);
         var e = Avx.Shuffle(v0, v1, 0b10_00_10_00); // x0 x2 x8 x10 | x4 x6 x12 x14
         var o = Avx.Shuffle(v0, v1, 0b11_01_11_01); // x1 x3 x9 x11 | x5 x7 x13 x15
         return (Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle());

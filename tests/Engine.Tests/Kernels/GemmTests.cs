@@ -21,7 +21,11 @@ public class GemmTests
         var prior = KernelAssert.Random(M * ldc, seed + 2);
         if (accumulate) prior.CopyTo(c, 0);
         fixed (float* pa = aS, pb = bS, pc = c)
+        {
+            using var ra = Engine.Kernels.Checked.Region(pa, aS.Length, "test A"); using var rb = Engine.Kernels.Checked.Region(pb, bS.Length, "test B");
+            using var rc = Engine.Kernels.Checked.Region(pc, c.Length, "test C");
             Sgemm.Run(M, N, K, pa, transA ? 1 : K, transA ? M : 1, pb, transB ? 1 : N, transB ? K : 1, pc, ldc, accumulate);
+        }
         var got = new float[M * N];
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++)
@@ -59,6 +63,49 @@ public class GemmTests
                 Check(M, K, N, ta, tb, false, M * 7 + K);
                 Check(M, K, N, ta, tb, true, M * 7 + K + 1);
             }
+    }
+
+    /// <summary>
+    /// Every packing buffer holds its n floats from the first 64-byte boundary. A buffer allocated for m floats (m + 16
+    /// long) was reused for up to m + 16 floats and written up to 15 floats past its end whenever its data did not start
+    /// on a cache line (issue 14: the corrupted pinned heap that crashed the test host). The sizes grow by one float so
+    /// that every request lands in the reuse window of the one before.
+    /// </summary>
+    [Fact]
+    public unsafe void PackingBuffersHoldTheirFloatsAfterAlignment()
+    {
+        float[]? cache = null;
+        for (long n = 1000; n < 1400; n++)
+        {
+            var buf = Sgemm.Buffer(ref cache, n);
+            fixed (float* p = buf)
+            {
+                long offset = Sgemm.Align64(p) - p;
+                Assert.True(offset + n <= buf.Length, $"n {n}: aligned start {offset} + {n} floats > length {buf.Length}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The same reuse window through the GEMM itself, on a fresh thread (fresh per-thread buffers): B packs of K*16 floats
+    /// for K = 64, 65, 66, ... (1024, 1040, 1056, ...), so that every other pack reuses a buffer of exactly its size, over
+    /// some twenty buffers with their own alignments. In the checked build the packing's stores past a buffer fail here.
+    /// </summary>
+    [Fact]
+    public void GemmsThatReuseAPackingBufferStayInsideIt()
+    {
+        Exception? error = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                for (int k = 64; k < 104; k++)
+                    Check(1, k, 16, false, false, false, k);
+            }
+            catch (Exception e) { error = e; }
+        });
+        t.Start(); t.Join();
+        if (error != null) throw new Xunit.Sdk.XunitException($"GEMM on a fresh thread failed: {error}");
     }
 
     [Property(MaxTest = 60)]

@@ -39,6 +39,8 @@ public class Im2ColBTests
         var want = new float[NR * L]; var got = new float[NR * L];
         fixed (float* xp = x, cp = col, wp = want, gp = got)
         {
+            using var r0 = Engine.Kernels.Checked.Region(xp, x.Length, "test x"); using var r1 = Engine.Kernels.Checked.Region(cp, col.Length, "test col");
+            using var r2 = Engine.Kernels.Checked.Region(wp, want.Length, "test want"); using var r3 = Engine.Kernels.Checked.Region(gp, got.Length, "test got");
             Im2Col.Pack(xp, g.C, g.H, g.W, g.R, g.S, P, Q, a, cp);
             var implicitB = new Im2ColB(xp, g.H, g.W, g.R, g.S, Q, a);
             var explicitB = new StridedB(cp, PQ, 1);
