@@ -105,60 +105,94 @@ public sealed partial class CpuBackend
         }
         int chunk = Math.Max(4096, (inner / (Par.Threads * 2) + 7) & ~7);
         int pieces = (inner + chunk - 1) / chunk;
-        System.Threading.Tasks.Parallel.For(0, outer * pieces, p =>
+        Par.Each(outer * pieces, p =>
         {
             int r = p / pieces, i0 = (p % pieces) * chunk;
             body(r, i0, Math.Min(inner, i0 + chunk));
         });
     }
 
+    // Every element goes through the op's vector path, whatever its position or stride: the vector body runs over
+    // whole vectors, and a run's last partial vector (and every strided run) goes through the same vector path on a
+    // zero-padded copy (Lanes). The op's scalar Invoke, which may round differently (MathF.Tanh against the vector
+    // polynomial, a + b*c against FMA) or treat NaN differently, is never used on the CPU: the same input gives the
+    // same bits at every position, batch size and layout (issue 14).
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void UnaryRun<TOp>(TOp op, float[] x, int xo, int sx, float[] y, int yo, int sy, int n) where TOp : struct, IUnaryOp
     {
+        if (n <= 0) return;
+        Checked.Run(x, xo, sx, n, "unary op input"); Checked.Run(y, yo, sy, n, "unary op output");
         int i = 0;
         if (sx == 1 && sy == 1)
         {
             ref float xr = ref x[xo]; ref float yr = ref y[yo];
-            if (n > 0)
-                for (; i <= n - 8; i += 8)
-                    op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-            for (; i < n; i++) y[yo + i] = op.Invoke(x[xo + i]);
+            for (; i <= n - 8; i += 8)
+                op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            if (i < n) Lanes.Store(op.Invoke(Lanes.Load(x, xo + i, 1, n - i)), y, yo + i, 1, n - i);
             return;
         }
-        for (; i < n; i++) y[yo + i * sy] = op.Invoke(x[xo + i * sx]);
+        for (; i < n; i += 8)
+        {
+            int m = Math.Min(8, n - i);
+            Lanes.Store(op.Invoke(Lanes.Load(x, xo + i * sx, sx, m)), y, yo + i * sy, sy, m);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void BinaryRun<TOp>(TOp op, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] y, int yo, int sy, int n) where TOp : struct, IBinaryOp
     {
-        int i = 0;
         if (n <= 0) return;
+        Checked.Run(a, ao, sa, n, "binary op left input"); Checked.Run(b, bo, sb, n, "binary op right input");
+        Checked.Run(y, yo, sy, n, "binary op output");
+        int i = 0;
         if (sy == 1 && sa == 1 && sb == 1)
         {
             ref float ar = ref a[ao]; ref float br = ref b[bo]; ref float yr = ref y[yo];
             for (; i <= n - 8; i += 8)
                 op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-            for (; i < n; i++) y[yo + i] = op.Invoke(a[ao + i], b[bo + i]);
-            return;
         }
-        if (sy == 1 && sa == 1 && sb == 0)
+        else if (sy == 1 && sa == 1 && sb == 0)
         {
             ref float ar = ref a[ao]; ref float yr = ref y[yo];
-            var bv = Vector256.Create(b[bo]); float bs = b[bo];
+            var bv = Vector256.Create(b[bo]);
             for (; i <= n - 8; i += 8)
                 op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), bv).StoreUnsafe(ref yr, (nuint)i);
-            for (; i < n; i++) y[yo + i] = op.Invoke(a[ao + i], bs);
-            return;
         }
-        if (sy == 1 && sa == 0 && sb == 1)
+        else if (sy == 1 && sa == 0 && sb == 1)
         {
             ref float br = ref b[bo]; ref float yr = ref y[yo];
-            var av = Vector256.Create(a[ao]); float asc = a[ao];
+            var av = Vector256.Create(a[ao]);
             for (; i <= n - 8; i += 8)
                 op.Invoke(av, Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-            for (; i < n; i++) y[yo + i] = op.Invoke(asc, b[bo + i]);
-            return;
         }
-        for (; i < n; i++) y[yo + i * sy] = op.Invoke(a[ao + i * sa], b[bo + i * sb]);
+        // The partial last vector of a fast run, or every vector of a strided run.
+        for (; i < n; i += 8)
+        {
+            int m = Math.Min(8, n - i);
+            Lanes.Store(op.Invoke(Lanes.Load(a, ao + i * sa, sa, m), Lanes.Load(b, bo + i * sb, sb, m)), y, yo + i * sy, sy, m);
+        }
+    }
+}
+
+/// <summary>Up to 8 strided elements as one vector (unused lanes zero), and back: the tails of the elementwise driver.</summary>
+internal static class Lanes
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float[] x, int o, int s, int m)
+    {
+        if (m == 8 && s == 1) return Vector256.Create(x.AsSpan(o, 8));
+        if (s == 0) return Vector256.Create(x[o]);
+        Span<float> t = stackalloc float[8];
+        t.Clear();
+        for (int j = 0; j < m; j++) t[j] = x[o + j * s];
+        return Vector256.Create(t);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> v, float[] y, int o, int s, int m)
+    {
+        if (m == 8 && s == 1) { v.CopyTo(y.AsSpan(o, 8)); return; }
+        for (int j = 0; j < m; j++) y[o + j * s] = v.GetElement(j);
     }
 }

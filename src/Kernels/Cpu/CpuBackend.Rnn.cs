@@ -4,8 +4,9 @@ using Engine.Kernels.Ops;
 
 namespace Engine.Kernels.Cpu;
 
-// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H],
-// eight hidden units at a time (Vector256; sigmoid and tanh from the op structs), a scalar loop for the rest.
+// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H], eight hidden units at a
+// time (Vector256; sigmoid and tanh from the op structs). The last, partial vector of a row goes through the same
+// vector code on zero-padded lanes (Lanes), so a hidden unit's bits do not depend on H or on its position.
 public sealed partial class CpuBackend
 {
     /// <summary>
@@ -19,10 +20,12 @@ public sealed partial class CpuBackend
     /// <summary>The Par.For work argument for a cell kernel over B x H cells: all or nothing around MinParallelCells.</summary>
     private static long CellWork(int B, int H) => (long)B * H >= MinParallelCells ? long.MaxValue : 0;
 
-    private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
     private static Vector256<float> Sig(Vector256<float> x) => new SigmoidOp().Invoke(x);
     private static Vector256<float> Tanh(Vector256<float> x) => new TanhOp().Invoke(x);
-    private static Vector256<float> V(float[] a, int i) => Vector256.Create<float>(a.AsSpan(i, 8));
+    /// <summary>m (1..8) floats of a from i, the lanes past m zero.</summary>
+    private static Vector256<float> V(float[] a, int i, int m) => Lanes.Load(a, i, 1, m);
+    /// <summary>The first m lanes of v into a from i.</summary>
+    private static void St(Vector256<float> v, float[] a, int i, int m) => Lanes.Store(v, a, i, 1, m);
 
     public (Tensor h, Tensor c, Tensor act) LstmCell(Tensor gates, Tensor cPrev)
     {
@@ -35,22 +38,13 @@ public sealed partial class CpuBackend
         {
             for (int b = b0; b < b1; b++)
             {
-                int j = 0;
-                for (; j <= H - 8; j += 8)
+                for (int j = 0; j < H; j += 8)
                 {
-                    int r = b * 4 * H;
-                    var i = Sig(V(g, go + r + j)); var f = Sig(V(g, go + r + H + j)); var gg = Tanh(V(g, go + r + 2 * H + j)); var o = Sig(V(g, go + r + 3 * H + j));
-                    var cn = f * V(cp, co + b * H + j) + i * gg;
-                    cn.CopyTo(cs, b * H + j); (o * Tanh(cn)).CopyTo(hs, b * H + j);
-                    i.CopyTo(a, r + j); f.CopyTo(a, r + H + j); gg.CopyTo(a, r + 2 * H + j); o.CopyTo(a, r + 3 * H + j);
-                }
-                for (; j < H; j++)
-                {
-                    int r = b * 4 * H;
-                    float i = Sig(g[go + r + j]), f = Sig(g[go + r + H + j]), gg = MathF.Tanh(g[go + r + 2 * H + j]), o = Sig(g[go + r + 3 * H + j]);
-                    float cn = f * cp[co + b * H + j] + i * gg;
-                    cs[b * H + j] = cn; hs[b * H + j] = o * MathF.Tanh(cn);
-                    a[r + j] = i; a[r + H + j] = f; a[r + 2 * H + j] = gg; a[r + 3 * H + j] = o;
+                    int r = b * 4 * H, m = Math.Min(8, H - j);
+                    var i = Sig(V(g, go + r + j, m)); var f = Sig(V(g, go + r + H + j, m)); var gg = Tanh(V(g, go + r + 2 * H + j, m)); var o = Sig(V(g, go + r + 3 * H + j, m));
+                    var cn = f * V(cp, co + b * H + j, m) + i * gg;
+                    St(cn, cs, b * H + j, m); St(o * Tanh(cn), hs, b * H + j, m);
+                    St(i, a, r + j, m); St(f, a, r + H + j, m); St(gg, a, r + 2 * H + j, m); St(o, a, r + 3 * H + j, m);
                 }
             }
         });
@@ -72,30 +66,17 @@ public sealed partial class CpuBackend
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
             {
-                int j = 0;
-                for (; j <= H - 8; j += 8)
+                for (int j = 0; j < H; j += 8)
                 {
-                    int r = b * 4 * H, s = b * H + j;
-                    var i = V(a, ao + r + j); var f = V(a, ao + r + H + j); var g = V(a, ao + r + 2 * H + j); var o = V(a, ao + r + 3 * H + j);
-                    var tc = Tanh(V(cs, co + s)); var d = V(dhs, dho + s);
-                    var dct = (dcs == null ? Vector256<float>.Zero : V(dcs, dco + s)) + d * o * (one - tc * tc);
-                    (dct * g * i * (one - i)).CopyTo(dgs, r + j);
-                    (dct * V(cp, cpo + s) * f * (one - f)).CopyTo(dgs, r + H + j);
-                    (dct * i * (one - g * g)).CopyTo(dgs, r + 2 * H + j);
-                    (d * tc * o * (one - o)).CopyTo(dgs, r + 3 * H + j);
-                    (dct * f).CopyTo(dcps, s);
-                }
-                for (; j < H; j++)
-                {
-                    int r = b * 4 * H, s = b * H + j;
-                    float i = a[ao + r + j], f = a[ao + r + H + j], g = a[ao + r + 2 * H + j], o = a[ao + r + 3 * H + j];
-                    float tc = MathF.Tanh(cs[co + s]), d = dhs[dho + s];
-                    float dct = (dcs == null ? 0f : dcs[dco + s]) + d * o * (1f - tc * tc);
-                    dgs[r + j] = dct * g * i * (1f - i);
-                    dgs[r + H + j] = dct * cp[cpo + s] * f * (1f - f);
-                    dgs[r + 2 * H + j] = dct * i * (1f - g * g);
-                    dgs[r + 3 * H + j] = d * tc * o * (1f - o);
-                    dcps[s] = dct * f;
+                    int r = b * 4 * H, s = b * H + j, m = Math.Min(8, H - j);
+                    var i = V(a, ao + r + j, m); var f = V(a, ao + r + H + j, m); var g = V(a, ao + r + 2 * H + j, m); var o = V(a, ao + r + 3 * H + j, m);
+                    var tc = Tanh(V(cs, co + s, m)); var d = V(dhs, dho + s, m);
+                    var dct = (dcs == null ? Vector256<float>.Zero : V(dcs, dco + s, m)) + d * o * (one - tc * tc);
+                    St(dct * g * i * (one - i), dgs, r + j, m);
+                    St(dct * V(cp, cpo + s, m) * f * (one - f), dgs, r + H + j, m);
+                    St(dct * i * (one - g * g), dgs, r + 2 * H + j, m);
+                    St(d * tc * o * (one - o), dgs, r + 3 * H + j, m);
+                    St(dct * f, dcps, s, m);
                 }
             }
         });
@@ -115,24 +96,14 @@ public sealed partial class CpuBackend
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
             {
-                int j = 0;
-                for (; j <= H - 8; j += 8)
+                for (int j = 0; j < H; j += 8)
                 {
-                    int r = b * 3 * H;
-                    var rg = Sig(V(x, xo + r + j) + V(hh, ho + r + j));
-                    var z = Sig(V(x, xo + r + H + j) + V(hh, ho + r + H + j));
-                    var n = Tanh(V(x, xo + r + 2 * H + j) + rg * V(hh, ho + r + 2 * H + j));
-                    ((one - z) * n + z * V(p, po + b * H + j)).CopyTo(hs, b * H + j);
-                    rg.CopyTo(a, r + j); z.CopyTo(a, r + H + j); n.CopyTo(a, r + 2 * H + j);
-                }
-                for (; j < H; j++)
-                {
-                    int r = b * 3 * H;
-                    float rg = Sig(x[xo + r + j] + hh[ho + r + j]);
-                    float z = Sig(x[xo + r + H + j] + hh[ho + r + H + j]);
-                    float n = MathF.Tanh(x[xo + r + 2 * H + j] + rg * hh[ho + r + 2 * H + j]);
-                    hs[b * H + j] = (1f - z) * n + z * p[po + b * H + j];
-                    a[r + j] = rg; a[r + H + j] = z; a[r + 2 * H + j] = n;
+                    int r = b * 3 * H, m = Math.Min(8, H - j);
+                    var rg = Sig(V(x, xo + r + j, m) + V(hh, ho + r + j, m));
+                    var z = Sig(V(x, xo + r + H + j, m) + V(hh, ho + r + H + j, m));
+                    var n = Tanh(V(x, xo + r + 2 * H + j, m) + rg * V(hh, ho + r + 2 * H + j, m));
+                    St((one - z) * n + z * V(p, po + b * H + j, m), hs, b * H + j, m);
+                    St(rg, a, r + j, m); St(z, a, r + H + j, m); St(n, a, r + 2 * H + j, m);
                 }
             }
         });
@@ -153,28 +124,16 @@ public sealed partial class CpuBackend
             var one = Vector256<float>.One;
             for (int b = b0; b < b1; b++)
             {
-                int j = 0;
-                for (; j <= H - 8; j += 8)
+                for (int j = 0; j < H; j += 8)
                 {
-                    int r = b * 3 * H, s = b * H + j;
-                    var rg = V(a, ao + r + j); var z = V(a, ao + r + H + j); var n = V(a, ao + r + 2 * H + j); var g = V(d, dof + s);
+                    int r = b * 3 * H, s = b * H + j, m = Math.Min(8, H - j);
+                    var rg = V(a, ao + r + j, m); var z = V(a, ao + r + H + j, m); var n = V(a, ao + r + 2 * H + j, m); var g = V(d, dof + s, m);
                     var dn = g * (one - z) * (one - n * n);
-                    var dz = g * (V(p, po + s) - n) * z * (one - z);
-                    var dr = dn * V(hh, ho + r + 2 * H + j) * rg * (one - rg);
-                    dr.CopyTo(dx, r + j); dz.CopyTo(dx, r + H + j); dn.CopyTo(dx, r + 2 * H + j);
-                    dr.CopyTo(dhh, r + j); dz.CopyTo(dhh, r + H + j); (dn * rg).CopyTo(dhh, r + 2 * H + j);
-                    (g * z).CopyTo(dp, s);
-                }
-                for (; j < H; j++)
-                {
-                    int r = b * 3 * H, s = b * H + j;
-                    float rg = a[ao + r + j], z = a[ao + r + H + j], n = a[ao + r + 2 * H + j], g = d[dof + s];
-                    float dn = g * (1f - z) * (1f - n * n);
-                    float dz = g * (p[po + s] - n) * z * (1f - z);
-                    float dr = dn * hh[ho + r + 2 * H + j] * rg * (1f - rg);
-                    dx[r + j] = dr; dx[r + H + j] = dz; dx[r + 2 * H + j] = dn;
-                    dhh[r + j] = dr; dhh[r + H + j] = dz; dhh[r + 2 * H + j] = dn * rg;
-                    dp[s] = g * z;
+                    var dz = g * (V(p, po + s, m) - n) * z * (one - z);
+                    var dr = dn * V(hh, ho + r + 2 * H + j, m) * rg * (one - rg);
+                    St(dr, dx, r + j, m); St(dz, dx, r + H + j, m); St(dn, dx, r + 2 * H + j, m);
+                    St(dr, dhh, r + j, m); St(dz, dhh, r + H + j, m); St(dn * rg, dhh, r + 2 * H + j, m);
+                    St(g * z, dp, s, m);
                 }
             }
         });

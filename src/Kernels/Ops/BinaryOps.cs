@@ -51,16 +51,20 @@ public readonly struct PowOp : IBinaryOp
                          MathF.Pow(a[4], b[4]), MathF.Pow(a[5], b[5]), MathF.Pow(a[6], b[6]), MathF.Pow(a[7], b[7]));
 }
 
+/// <summary>maximum(a, b) = a &gt;= b or a is NaN ? a : b: a NaN on either side wins, and a tie keeps a (PyTorch: maximum(-0, 0) = -0).</summary>
 public readonly struct MaximumOp : IBinaryOp
 {
-    public float Invoke(float a, float b) => a >= b ? a : b;
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    public float Invoke(float a, float b) => a >= b || float.IsNaN(a) ? a : b;
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(a, b) | ~Vector256.Equals(a, a), a, b);
 }
 
+/// <summary>minimum(a, b) = a &lt;= b or a is NaN ? a : b (see <see cref="MaximumOp"/>).</summary>
 public readonly struct MinimumOp : IBinaryOp
 {
-    public float Invoke(float a, float b) => a <= b ? a : b;
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+    public float Invoke(float a, float b) => a <= b || float.IsNaN(a) ? a : b;
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) =>
+        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(a, b) | ~Vector256.Equals(a, a), a, b);
 }
 
 public enum Compare { Eq, Ne, Lt, Le, Gt, Ge }
@@ -132,7 +136,7 @@ public readonly struct GeluGradOp : IBinaryOp
     public Vector256<float> Invoke(Vector256<float> dy, Vector256<float> x)
     {
         var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Erf.Vector(x * Vector256.Create(0.70710678f)));
-        var pdf = Vector256.Create(0.39894228f) * Vector256.Exp(Vector256.Create(-0.5f) * x * x);
+        var pdf = Vector256.Create(0.39894228f) * VMath.Exp(Vector256.Create(-0.5f) * x * x);
         return dy * Vector256.FusedMultiplyAdd(x, pdf, cdf);
     }
 }

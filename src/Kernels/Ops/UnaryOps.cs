@@ -3,8 +3,11 @@ using System.Runtime.Intrinsics;
 
 namespace Engine.Kernels.Ops;
 
-// One struct per elementwise function: a scalar path and a Vector256 path that agree
-// to float rounding. GPU backends compile only the scalar Invoke.
+// One struct per elementwise function: a scalar path and a Vector256 path. The CPU runs only the vector path (its
+// driver sends partial vectors and strided elements through it too, so an element's bits never depend on where it
+// sits); GPU backends compile only the scalar Invoke. Both follow PyTorch on NaN and signed zeros (checked against
+// PyTorch 1.13: relu(NaN) = NaN, relu(-0) = -0, clamp(-0, 0, 1) = -0, maximum(-0, 0) = -0, sign(NaN) = 0), and agree
+// bit for bit where the math is exact; transcendental functions agree to a few ulps across the two paths.
 
 public readonly struct IdentityOp : IUnaryOp
 {
@@ -29,13 +32,13 @@ public readonly struct AffineOp(float scale, float shift) : IUnaryOp
 public readonly struct ExpOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Exp(x);
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
+    public Vector256<float> Invoke(Vector256<float> x) => VMath.Exp(x);
 }
 
 public readonly struct LogOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Log(x);
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
+    public Vector256<float> Invoke(Vector256<float> x) => VMath.Log(x);
 }
 
 public readonly struct SqrtOp : IUnaryOp
@@ -71,11 +74,11 @@ public readonly struct ReciprocalOp : IUnaryOp
     public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x;
 }
 
-/// <summary>y = x^p for a constant p (exact for p = 2, 0.5, -1; pow otherwise).</summary>
+/// <summary>y = x^p for a constant p (exact for p = 2, 1, 0.5, -1; pow otherwise).</summary>
 public readonly struct PowScalarOp(float p) : IUnaryOp
 {
     public readonly float P = p;
-    public float Invoke(float x) => P == 2f ? x * x : P == 1f ? x : P == 0.5f ? MathF.Sqrt(x) : MathF.Pow(x, P);
+    public float Invoke(float x) => P == 2f ? x * x : P == 1f ? x : P == 0.5f ? MathF.Sqrt(x) : P == -1f ? 1f / x : MathF.Pow(x, P);
     public Vector256<float> Invoke(Vector256<float> x)
     {
         if (P == 2f) return x * x;
@@ -86,10 +89,11 @@ public readonly struct PowScalarOp(float p) : IUnaryOp
     }
 }
 
+/// <summary>relu(x) = x &lt; 0 ? 0 : x, PyTorch's form: NaN stays NaN (so AnomalyGuard sees it) and -0 stays -0.</summary>
 public readonly struct ReluOp : IUnaryOp
 {
-    public float Invoke(float x) => x > 0 ? x : 0f;
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+    public float Invoke(float x) => x < 0 ? 0f : x;
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThan(x, Vector256<float>.Zero));
 }
 
 public readonly struct LeakyReluOp(float slope) : IUnaryOp
@@ -100,18 +104,23 @@ public readonly struct LeakyReluOp(float slope) : IUnaryOp
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * Vector256.Create(Slope));
 }
 
+/// <summary>clamp(x) = x &lt; min ? min : x &gt; max ? max : x (NaN passes through, as in PyTorch).</summary>
 public readonly struct ClampOp(float min, float max) : IUnaryOp
 {
     public readonly float Min = min, Max = max;
     public float Invoke(float x) => x < Min ? Min : x > Max ? Max : x;
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(Min)), Vector256.Create(Max));
+    public Vector256<float> Invoke(Vector256<float> x)
+    {
+        var lo = Vector256.Create(Min); var hi = Vector256.Create(Max);
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, lo), lo, Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x));
+    }
 }
 
 /// <summary>sigmoid(x) = 1 / (1 + exp(-x)); saturates cleanly at +-inf.</summary>
 public readonly struct SigmoidOp : IUnaryOp
 {
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VMath.Exp(-x));
 }
 
 /// <summary>
@@ -125,7 +134,7 @@ public readonly struct TanhOp : IUnaryOp
     public Vector256<float> Invoke(Vector256<float> x)
     {
         var ax = Vector256.Abs(x);
-        var e = Vector256.Exp(ax + ax);
+        var e = VMath.Exp(ax + ax);
         var large = (Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One)) | (x & Vector256.Create(-0f));
         var z = x * x;
         var p = Vector256.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), z, Vector256.Create(2.06390887954e-2f));
@@ -167,7 +176,7 @@ public static class Erf
         p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(1.421413741f));
         p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(-0.284496736f));
         p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.254829592f));
-        var y = Vector256<float>.One - p * t * Vector256.Exp(-(a * a));
+        var y = Vector256<float>.One - p * t * VMath.Exp(-(a * a));
         return y | sign;
     }
 }

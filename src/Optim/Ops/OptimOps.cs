@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace Engine.Optim.Ops;
 
 // Elementwise pieces of the optimizer updates. Each is one readonly struct with a scalar path
-// (the one GPU backends call) and a Vector256 path that computes the same thing. Scalars such as
+// (the one GPU backends call) and a Vector256 path that computes the same thing (the CPU runs only the vector path). Scalars such as
 // step sizes are computed in double by the optimizer and passed in as float, as PyTorch does.
 
 /// <summary>(a, b) -> alpha * a + beta * b * b. The second-moment EMA: v = β₂ v + (1 - β₂) g².</summary>
@@ -46,8 +46,11 @@ public readonly struct BoundedStepOp(float stepSize, float lower, float upper) :
         float s = StepSize / x;
         return s < Lower ? Lower : s > Upper ? Upper : s;
     }
-    public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.Min(Vector256.Max(Vector256.Create(StepSize) / x, Vector256.Create(Lower)), Vector256.Create(Upper));
+    public Vector256<float> Invoke(Vector256<float> x)
+    {
+        var s = Vector256.Create(StepSize) / x; var lo = Vector256.Create(Lower); var hi = Vector256.Create(Upper);
+        return Vector256.ConditionalSelect(Vector256.LessThan(s, lo), lo, Vector256.ConditionalSelect(Vector256.GreaterThan(s, hi), hi, s));
+    }
 }
 
 /// <summary>x -> |x|^p. The terms of a p-norm.</summary>
