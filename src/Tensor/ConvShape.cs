@@ -21,8 +21,6 @@ public readonly record struct ConvShape(int N, int C, int H, int W, int K, int G
     {
         if (x.Rank != 4) throw new ShapeException($"{op}: input must be [N,C,H,W], got {x}");
         if (w.Rank != 4) throw new ShapeException($"{op}: weight must be [K,C/groups,R,S], got {w}");
-        if (a.StrideH < 1 || a.StrideW < 1 || a.DilationH < 1 || a.DilationW < 1 || a.PadH < 0 || a.PadW < 0)
-            throw new ArgumentException($"{op}: invalid geometry {a}");
         int G = a.Groups, C = x[1], K = w[0];
         if (G < 1 || C % G != 0 || K % G != 0)
             throw new ShapeException($"{op}: groups {G} must divide input channels {C} and output channels {K}");
@@ -30,6 +28,8 @@ public readonly record struct ConvShape(int N, int C, int H, int W, int K, int G
             throw new ShapeException($"{op}: input {x} has {C} channels but weight {w} expects {w[1] * G} ({w[1]} per group x {G} groups)");
         if (bias is Shape b && (b.Rank != 1 || b[0] != K))
             throw new ShapeException($"{op}: bias {b} must be [{K}]");
+        if (a.StrideH < 1 || a.StrideW < 1 || a.DilationH < 1 || a.DilationW < 1 || a.PadH < 0 || a.PadW < 0)
+            throw new ArgumentException($"{op}: invalid geometry {a} (strides and dilations must be >= 1, padding >= 0)");
         int P = a.OutH(x[2], w[2]), Q = a.OutW(x[3], w[3]);
         if (P <= 0 || Q <= 0)
             throw new ShapeException($"{op}: input {x} is too small for weight {w} (kernel {w[2]}x{w[3]}) with {a}: output would be {P}x{Q}");

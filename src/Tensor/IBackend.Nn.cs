@@ -3,6 +3,9 @@ namespace Engine;
 /// <summary>Convolution geometry. Shape letters: N batch, C in-channels, K out-channels, H/W input, R/S kernel, P/Q output.</summary>
 public readonly record struct Conv2dArgs(int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0, int DilationH = 1, int DilationW = 1, int Groups = 1)
 {
+    /// <summary>Stride 1, no padding, no dilation, one group (a plain <c>new Conv2dArgs()</c> would otherwise be all zeros).</summary>
+    public Conv2dArgs() : this(1, 1, 0, 0, 1, 1, 1) { }
+
     // floor((n - extent) / stride) + 1, with floor division: a kernel that does not fit gives 0 (not 1, as C#'s truncation would).
     public int OutH(int h, int r) => FloorDiv(h + 2 * PadH - DilationH * (r - 1) - 1, StrideH) + 1;
     public int OutW(int w, int s) => FloorDiv(w + 2 * PadW - DilationW * (s - 1) - 1, StrideW) + 1;

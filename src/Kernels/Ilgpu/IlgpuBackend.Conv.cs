@@ -4,33 +4,25 @@ using ILGPU.Runtime;
 namespace Engine.Kernels.Ilgpu;
 
 // Conv2d on the device. Shape letters as in ConvKernels. Grouped and dense convolutions go through
-// im2col + the tiled GEMM, over chunks of the batch so that col stays below ColBudget floats;
+// im2col + the tiled GEMM, over chunks of the batch so that col stays below Options.ColBudget floats;
 // depthwise convolutions (one input channel per group) use the direct kernels.
 public sealed partial class IlgpuBackend
 {
-    /// <summary>Most floats an im2col buffer may take (256 MiB); larger batches are processed in chunks.</summary>
-    internal static int ColBudget = 64 << 20;
-
-    private static ConvGeo Geometry(Shape x, Shape w, Conv2dArgs a)
+    /// <summary>The kernels' geometry, from the shapes validated by <see cref="ConvShape.Of"/> (the CPU's rules and messages).</summary>
+    private static ConvGeo Geometry(Shape x, Shape w, Conv2dArgs a, string op = "conv2d")
     {
-        if (x.Rank != 4 || w.Rank != 4) throw new ShapeException($"conv2d: expects x [N,C,H,W] and w [K,C/groups,R,S], got {x} and {w}");
-        int G = a.Groups, C = x[1], K = w[0];
-        if (G <= 0 || C % G != 0 || K % G != 0 || w[1] != C / G)
-            throw new ShapeException($"conv2d: weight {w} does not fit input {x} with groups={G} (need C and K divisible by groups and w[1] = C/groups)");
-        var g = new ConvGeo
+        var s = ConvShape.Of(x, w, a, op);
+        return new ConvGeo
         {
-            N = x[0], C = C, H = x[2], W = x[3], K = K, Cg = C / G, Kg = K / G, R = w[2], S = w[3],
+            N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, Cg = s.Cg, Kg = s.Kg, R = s.R, S = s.S, P = s.P, Q = s.Q,
             SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, DH = a.DilationH, DW = a.DilationW,
         };
-        g.P = a.OutH(g.H, g.R); g.Q = a.OutW(g.W, g.S);
-        if (g.P <= 0 || g.Q <= 0) throw new ShapeException($"conv2d: input {x} is smaller than the dilated kernel {w} (output would be {g.P}x{g.Q})");
-        return g;
     }
 
     private static bool UseDirect(ConvGeo g) => g.Cg == 1;
 
     /// <summary>Samples per chunk so that col[C*R*S, nb*P*Q] fits the budget.</summary>
-    private static int ChunkOf(ConvGeo g) => (int)Math.Clamp(ColBudget / Math.Max(1L, (long)g.C * g.R * g.S * g.PQ), 1, g.N);
+    private int ChunkOf(ConvGeo g) => (int)Math.Clamp(Options.ColBudget / Math.Max(1L, (long)g.C * g.R * g.S * g.PQ), 1, g.N);
 
     public Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs a)
     {

@@ -39,14 +39,12 @@ public sealed partial class IlgpuBackend
         sum(B * M * N, F(partial), y, split, M * N);
     }
 
-    /// <summary>Minimum tile-groups worth launching: below it, K is split to fill the device.</summary>
-    internal static int SplitKTarget = 128;
-
-    /// <summary>How many parts to cut K into: enough groups to reach the target, each part at least 256 deep.</summary>
-    internal static int SplitK(int groups, int K)
+    /// <summary>How many parts to cut K into: enough groups to reach Options.SplitKTarget, each part at least 256 deep.</summary>
+    internal int SplitK(int groups, int K)
     {
-        if (groups >= SplitKTarget || K < 512) return 1;
-        return Math.Clamp(Math.Min(SplitKTarget / groups, K / 256), 1, 64);
+        int target = Options.SplitKTarget;
+        if (groups >= target || K < 512) return 1;
+        return Math.Clamp(Math.Min(target / groups, K / 256), 1, 64);
     }
 
     /// <summary>The one-thread-per-output reference GEMM (tests compare the tiled kernel with it).</summary>

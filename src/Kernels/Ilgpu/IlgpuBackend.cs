@@ -14,10 +14,11 @@ namespace Engine.Kernels.Ilgpu;
 /// </summary>
 public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
 {
-    internal IlgpuBackend(Device device, Accelerator accelerator)
+    internal IlgpuBackend(Device device, Accelerator accelerator, IlgpuOptions? options = null)
     {
         Device = device;
         Accelerator = accelerator;
+        Options = options ?? new IlgpuOptions();
         Pool = new IlgpuMemoryPool(accelerator, device);
         // One thread group of the explicitly grouped kernels: 256 threads where the device allows.
         GroupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
@@ -33,11 +34,32 @@ public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
     internal int GroupSize { get; }
     internal int RowGroupLimit { get; }
 
+    /// <summary>This backend's tuning knobs (im2col budget, split-K target): a setting of the instance, never a global.</summary>
+    public IlgpuOptions Options { get; }
+
+    /// <summary>
+    /// A backend on the same device, accelerator, memory pool and compiled kernels with other options. Its results are
+    /// tensors of the same device; the registered backend keeps its own options.
+    /// </summary>
+    public IlgpuBackend WithOptions(IlgpuOptions options) => new(this, options);
+
+    private IlgpuBackend(IlgpuBackend parent, IlgpuOptions options)
+    {
+        Device = parent.Device; Accelerator = parent.Accelerator; Pool = parent.Pool; Options = options;
+        GroupSize = parent.GroupSize; RowGroupLimit = parent.RowGroupLimit;
+        _generic = parent._generic; _plain = parent._plain;
+        _isView = true;
+    }
+
+    private readonly bool _isView;
+
     /// <summary>Blocks until every queued kernel and copy has finished (for timing).</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
+    /// <summary>Frees the pool and the accelerator (a backend made by <see cref="WithOptions"/> leaves them to its parent).</summary>
     public void Dispose()
     {
+        if (_isView) return;
         Pool.Trim();
         Accelerator.Dispose();
     }

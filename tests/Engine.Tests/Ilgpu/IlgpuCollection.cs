@@ -1,10 +1,10 @@
 namespace Engine.Tests.Ilgpu;
 
 /// <summary>
-/// The ILGPU tests share one CPU accelerator (64 OS threads per group, barriers between them) and run after the
-/// parallel tests, alone. Run beside the CPU tests, one of them came back with an all-zero tile about once in ten
-/// full runs (MatmulMatchesCpuOnOddSizes(2,128,33,64), element 0 = 0), never when the ILGPU tests ran by themselves,
-/// with or without other processes loading the cores; the cause is not found (see docs/testing.md).
+/// The ILGPU tests share one CPU accelerator (creating one costs seconds), so they run one after the other, as one
+/// collection, in parallel with every other collection. They used to run alone: beside the parallel CPU tests one of
+/// them came back with an all-zero result about once in ten full runs. The cause was the unpinned host arrays of
+/// ILGPU's ref-T copies (CopyUnderGcTests, issue 14), not the parallelism.
 /// </summary>
-[CollectionDefinition("ilgpu", DisableParallelization = true)]
+[CollectionDefinition("ilgpu")]
 public sealed class IlgpuCollection;
