@@ -53,4 +53,60 @@ public abstract class BackendBase
     {
         if (!ReferenceEquals(temp, original)) temp.Dispose();
     }
+
+    // ---- the elementwise entry points, written once: checks, float32 views, broadcasting, temporaries -------------
+
+    /// <summary>y = op(x) into a new tensor (see <see cref="IBackend.Map"/>).</summary>
+    public Tensor Map<TOp>(Tensor x, TOp op) where TOp : struct, IUnaryOp
+    {
+        var xf = AsF32(x, "map");
+        var y = New(x.Shape);
+        MapInto(xf, y, op);
+        DisposeIfTemp(xf, x);
+        return y;
+    }
+
+    /// <summary>a = op(a) (see <see cref="IBackend.MapInPlace"/>).</summary>
+    public void MapInPlace<TOp>(Tensor a, TOp op) where TOp : struct, IUnaryOp
+    {
+        CheckWritable(a, "in-place map");
+        MapInto(a, a, op);
+    }
+
+    /// <summary>op(a, b) with broadcasting into a new tensor (see <see cref="IBackend.Zip"/>).</summary>
+    public Tensor Zip<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
+    {
+        var af = AsF32(a, "zip"); var bf = AsF32(b, "zip");
+        var shape = Shape.Broadcast(a.Shape, b.Shape, "elementwise op");
+        var y = New(shape);
+        ZipInto(af, af.Layout.Expand(shape), bf, bf.Layout.Expand(shape), y, op);
+        DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
+        return y;
+    }
+
+    /// <summary>a = op(a, b), b broadcast to a (see <see cref="IBackend.ZipInPlace"/>).</summary>
+    public void ZipInPlace<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
+    {
+        CheckWritable(a, "in-place op");
+        var bf = AsF32(b, "in-place op");
+        var bl = bf.Layout.Expand(a.Shape, "in-place op (the right operand must broadcast to the left one)");
+        ZipInto(a, a.Layout, bf, bl, a, op);
+        DisposeIfTemp(bf, b);
+    }
+
+    /// <summary>The device loop of a unary op: y[i] = op(x[i]), x and y Float32 of y's shape, any strides (y may be x).</summary>
+    protected abstract void MapInto<TOp>(Tensor x, Tensor y, TOp op) where TOp : struct, IUnaryOp;
+
+    /// <summary>The device loop of a binary op: y[i] = op(a[i], b[i]) with a and b read through layouts al, bl of y's shape.</summary>
+    protected abstract void ZipInto<TOp>(Tensor a, Layout al, Tensor b, Layout bl, Tensor y, TOp op) where TOp : struct, IBinaryOp;
+
+    /// <summary>An in-place destination: this device, Float32, and no broadcast dims (its elements must not overlap).</summary>
+    internal void CheckWritable(Tensor a, string op)
+    {
+        CheckDevice(a, op);
+        if (a.DType != DType.Float32) throw new InvalidOperationException($"{op}: the destination must be Float32, got {a.DType}");
+        for (int i = 0; i < a.Rank; i++)
+            if (a.Layout.Strides[i] == 0 && a.Shape[i] > 1)
+                throw new InvalidOperationException($"{op}: the destination {a.Describe()} is an expanded (broadcast) view whose elements overlap; call Contiguous() first");
+    }
 }

@@ -5,8 +5,11 @@ public sealed class CpuStorage : Storage
 {
     private readonly Array _data;
 
-    internal CpuStorage(DType dtype, int length, bool zero)
-        : base(Device.Cpu, dtype, length)
+    internal CpuStorage(DType dtype, int length, bool zero) : this(Device.Cpu, dtype, length, zero) { }
+
+    /// <summary>Host memory that belongs to another device than <see cref="Device.Cpu"/> (a host-memory backend of its own).</summary>
+    internal CpuStorage(Device device, DType dtype, int length, bool zero)
+        : base(device, dtype, length)
     {
         _data = dtype switch
         {

@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 
 namespace Engine;
 
-public enum DeviceType { Cpu, Cuda, OpenCL, IlgpuCpu }
+/// <summary>Kinds of device. Custom is a backend of a third party (or a test's), registered with <see cref="BackendRegistry.Register"/>.</summary>
+public enum DeviceType { Cpu, Cuda, OpenCL, IlgpuCpu, Custom }
 
 /// <summary>
 /// Where a tensor lives. Each device has one <see cref="IBackend"/> that runs its ops.
@@ -42,6 +43,7 @@ public sealed class Device : IEquatable<Device>
         DeviceType.Cuda => $"cuda:{Index}",
         DeviceType.OpenCL => $"opencl:{Index}",
         DeviceType.IlgpuCpu => $"ilgpu-cpu:{Index}",
+        DeviceType.Custom => $"custom:{Index} ({Name})",
         _ => Type.ToString(),
     };
 

@@ -19,6 +19,19 @@ public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, 
     public int OutH(int h) => Conv2dArgs.FloorDiv(h + 2 * PadH - KernelH, StrideH) + 1;
     public int OutW(int w) => Conv2dArgs.FloorDiv(w + 2 * PadW - KernelW, StrideW) + 1;
 
+    /// <summary>
+    /// Average pooling's divisor for output (p, q) of an H x W input, PyTorch's rule: the window clipped to the padded
+    /// input when padding counts, else the number of its cells inside the input (at least 1).
+    /// </summary>
+    public int Divisor(int p, int q, int H, int W)
+    {
+        int h0 = p * StrideH - PadH, w0 = q * StrideW - PadW;
+        if (CountIncludePad)
+            return (Math.Min(h0 + KernelH, H + PadH) - h0) * (Math.Min(w0 + KernelW, W + PadW) - w0);
+        int rows = Math.Min(h0 + KernelH, H) - Math.Max(h0, 0), cols = Math.Min(w0 + KernelW, W) - Math.Max(w0, 0);
+        return Math.Max(rows * cols, 1);
+    }
+
     /// <summary>Validates the window against x [N,C,H,W] and returns the output shape [N,C,P,Q].</summary>
     public Shape OutputOf(Shape x, string op)
     {
@@ -33,45 +46,14 @@ public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, 
     }
 }
 
-/// <summary>Neural-network primitives: convolution, pooling and the fused recurrent cells.</summary>
+/// <summary>Neural-network primitives: convolution and pooling (forward only; their gradients compose from primitives).</summary>
 public partial interface IBackend
 {
     /// <summary>y[N,K,P,Q] = conv(x[N,C,H,W], w[K,C/groups,R,S]) + b[K].</summary>
     Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs args);
-    /// <summary>dx[N,C,H,W] from dy[N,K,P,Q] and w.</summary>
-    Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs args);
-    /// <summary>dw[K,C/groups,R,S] from dy[N,K,P,Q] and x.</summary>
-    Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs args);
-    /// <summary>
-    /// The gradients of <see cref="Conv2d"/> that are asked for (null where not): dx [N,C,H,W], dw [K,C/groups,R,S] and
-    /// db [K] (dy summed over N, P, Q). By default the three separate calls; a backend may fuse them into one pass over dy.
-    /// </summary>
-    (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs args, bool needDx, bool needDw, bool needDb) =>
-        (needDx ? Conv2dBackwardInput(dy, w, x.Shape, args) : null,
-         needDw ? Conv2dBackwardWeight(dy, x, w.Shape, args) : null,
-         needDb ? Reduce(ReduceKind.Sum, dy, [0, 2, 3], false) : null);
 
     /// <summary>y[N,C,P,Q] = max over each window; indices (Int32, flat h*W+w within the plane) saved for backward. Padding counts as -inf.</summary>
     Tensor MaxPool2d(Tensor x, Pool2dArgs args, out Tensor indices);
-    Tensor MaxPool2dBackward(Tensor dy, Tensor indices, Shape xShape);
+    /// <summary>y[N,C,P,Q] = mean over each window (divisor: <see cref="Pool2dArgs.Divisor"/>).</summary>
     Tensor AvgPool2d(Tensor x, Pool2dArgs args);
-    Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs args);
-
-    /// <summary>
-    /// LSTM cell, gates fused. gates [B,4H] pre-activations in PyTorch order (i, f, g, o), cPrev [B,H].
-    /// c = sigmoid(f)*cPrev + sigmoid(i)*tanh(g); h = sigmoid(o)*tanh(c).
-    /// act [B,4H] keeps the activated gates for backward.
-    /// </summary>
-    (Tensor h, Tensor c, Tensor act) LstmCell(Tensor gates, Tensor cPrev);
-    /// <summary>Gradients of <see cref="LstmCell"/>: from dh, dc (both [B,H]; dc may be null) to dGates [B,4H] and dcPrev [B,H].</summary>
-    (Tensor dGates, Tensor dcPrev) LstmCellBackward(Tensor dh, Tensor? dc, Tensor act, Tensor cPrev, Tensor c);
-
-    /// <summary>
-    /// GRU cell, PyTorch's formulation. xg = x W_ih^T + b_ih [B,3H], hg = h W_hh^T + b_hh [B,3H], gates (r, z, n):
-    /// r = sigmoid(xr + hr), z = sigmoid(xz + hz), n = tanh(xn + r*hn), h' = (1-z)*n + z*hPrev.
-    /// act [B,3H] keeps (r, z, n) for backward.
-    /// </summary>
-    (Tensor h, Tensor act) GruCell(Tensor xg, Tensor hg, Tensor hPrev);
-    /// <summary>Gradients of <see cref="GruCell"/>: dxg [B,3H], dhg [B,3H], dhPrev [B,H].</summary>
-    (Tensor dxg, Tensor dhg, Tensor dhPrev) GruCellBackward(Tensor dh, Tensor act, Tensor hg, Tensor hPrev);
 }

@@ -5,7 +5,8 @@ namespace Engine;
 /// composed from these. Inputs are tensors viewed through their <see cref="Layout"/>: a
 /// backend must accept any strides (including 0 for broadcast) and should have a fast path
 /// for contiguous data. Outputs are new contiguous tensors unless the method says "in place".
-/// Backends know nothing of gradients.
+/// Backends know nothing of gradients; hand-written gradients and fused cells are the optional
+/// <see cref="IFusedKernels"/>, which autograd uses where a backend has it.
 /// </summary>
 public partial interface IBackend
 {

@@ -9,7 +9,9 @@ namespace Engine.GpuCheck;
 /// </summary>
 internal sealed class Checks(Device dev)
 {
-    private readonly IBackend _g = dev.Backend, _c = Device.Cpu.Backend;
+    // Typed as both interfaces: the forward primitives (IBackend) and the hand-written gradients and cells (IFusedKernels).
+    private readonly Engine.Kernels.Ilgpu.IlgpuBackend _g = (Engine.Kernels.Ilgpu.IlgpuBackend)dev.Backend;
+    private readonly Engine.Kernels.Cpu.CpuBackend _c = Engine.Kernels.Cpu.CpuBackend.Instance;
     private int _seed = 1, _failed, _passed;
 
     public bool Run()

@@ -13,5 +13,6 @@ internal sealed class AvgPool2d : Function
         return Autograd.Record(new AvgPool2d { _x = x.Shape, _args = args }, y, x);
     }
 
-    protected internal override Tensor?[] Backward(Tensor dy) => [dy.Backend.AvgPool2dBackward(dy, _x, _args)];
+    protected internal override Tensor?[] Backward(Tensor dy) =>
+        [dy.Backend is IFusedKernels k ? k.AvgPool2dBackward(dy, _x, _args) : ComposedPoolGradients.Avg(dy, _x, _args)];
 }

@@ -22,8 +22,12 @@ internal sealed class Conv2d : Function
     protected internal override Tensor?[] Backward(Tensor dy)
     {
         bool hasBias = Inputs.Length == 3;
-        // One backend call: the CPU's depthwise kernel computes all three from a single pass over dy.
-        var (dx, dw, db) = dy.Backend.Conv2dBackward(dy, _x, _w, _args, NeedsGrad(0), NeedsGrad(1), hasBias && NeedsGrad(2));
+        bool needDx = NeedsGrad(0), needDw = NeedsGrad(1), needDb = hasBias && NeedsGrad(2);
+        // The backend's hand-written gradients where it has them (the CPU's depthwise kernel computes all three in one
+        // pass over dy); otherwise the same gradients composed as convolutions.
+        var (dx, dw, db) = dy.Backend is IFusedKernels k
+            ? k.Conv2dBackward(dy, _x, _w, _args, needDx, needDw, needDb)
+            : ComposedConvGradients.Of(dy, _x, _w, _args, needDx, needDw, needDb);
         return hasBias ? [dx, dw, db] : [dx, dw];
     }
 }

@@ -16,7 +16,8 @@ internal sealed class MaxPool2d : Function
         return Autograd.Record(fn, y, x);
     }
 
-    protected internal override Tensor?[] Backward(Tensor dy) => [dy.Backend.MaxPool2dBackward(dy, _indices, _x)];
+    protected internal override Tensor?[] Backward(Tensor dy) =>
+        [dy.Backend is IFusedKernels k ? k.MaxPool2dBackward(dy, _indices, _x) : ComposedPoolGradients.Max(dy, _indices, _x)];
 }
 
 internal static class Pooling

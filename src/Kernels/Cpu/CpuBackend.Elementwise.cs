@@ -8,22 +8,7 @@ namespace Engine.Kernels.Cpu;
 // scalar path otherwise. Long single runs are split across cores.
 public sealed partial class CpuBackend
 {
-    public Tensor Map<TOp>(Tensor x, TOp op) where TOp : struct, IUnaryOp
-    {
-        var xf = AsF32(x, "map");
-        var y = New(x.Shape);
-        UnaryInto(xf, y, op);
-        DisposeIfTemp(xf, x);
-        return y;
-    }
-
-    public void MapInPlace<TOp>(Tensor a, TOp op) where TOp : struct, IUnaryOp
-    {
-        CheckWritable(a, "in-place map");
-        UnaryInto(a, a, op);
-    }
-
-    private static void UnaryInto<TOp>(Tensor x, Tensor y, TOp op) where TOp : struct, IUnaryOp
+    protected override void MapInto<TOp>(Tensor x, Tensor y, TOp op)
     {
         var c = Coalesced.Of(y.Shape, x.Layout, y.Layout);
         float[] xs = F(x), ys = F(y);
@@ -34,29 +19,10 @@ public sealed partial class CpuBackend
         });
     }
 
-    public Tensor Zip<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
-    {
-        var af = AsF32(a, "zip"); var bf = AsF32(b, "zip");
-        var shape = Shape.Broadcast(a.Shape, b.Shape, "elementwise op");
-        var y = New(shape);
-        BinaryInto(af.Layout.Expand(shape), F(af), bf.Layout.Expand(shape), F(bf), y, op);
-        DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
-        return y;
-    }
-
-    public void ZipInPlace<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
-    {
-        CheckWritable(a, "in-place op");
-        var bf = AsF32(b, "in-place op");
-        var bl = bf.Layout.Expand(a.Shape, "in-place op (the right operand must broadcast to the left one)");
-        BinaryInto(a.Layout, F(a), bl, F(bf), a, op);
-        DisposeIfTemp(bf, b);
-    }
-
-    private static void BinaryInto<TOp>(Layout al, float[] av, Layout bl, float[] bv, Tensor y, TOp op) where TOp : struct, IBinaryOp
+    protected override void ZipInto<TOp>(Tensor a, Layout al, Tensor b, Layout bl, Tensor y, TOp op)
     {
         var c = Coalesced.Of(y.Shape, al, bl, y.Layout);
-        float[] ys = F(y);
+        float[] av = F(a), bv = F(b), ys = F(y);
         int sa = c.InnerStride(0), sb = c.InnerStride(1), sy = c.InnerStride(2);
         ForRuns(c, (run, i0, i1) =>
         {
@@ -81,15 +47,6 @@ public sealed partial class CpuBackend
         });
         DisposeIfTemp(cf, cond); DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
         return y;
-    }
-
-    private void CheckWritable(Tensor a, string op)
-    {
-        CheckDevice(a, op);
-        if (a.DType != DType.Float32) throw new InvalidOperationException($"{op}: the destination must be Float32, got {a.DType}");
-        for (int i = 0; i < a.Rank; i++)
-            if (a.Layout.Strides[i] == 0 && a.Shape[i] > 1)
-                throw new InvalidOperationException($"{op}: the destination {a.Describe()} is an expanded (broadcast) view whose elements overlap; call Contiguous() first");
     }
 
     /// <summary>Calls body(run, i0, i1) over all inner runs, splitting across cores by runs or within long runs.</summary>

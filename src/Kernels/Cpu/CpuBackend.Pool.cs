@@ -114,7 +114,7 @@ public sealed partial class CpuBackend
                 for (int p = 0; p < P; p++)
                     for (int q = 0; q < Q; q++)
                     {
-                        float s = 0; int cnt = 0;
+                        float s = 0;
                         for (int r = 0; r < a.KernelH; r++)
                         {
                             int h = p * a.StrideH - a.PadH + r;
@@ -123,10 +123,10 @@ public sealed partial class CpuBackend
                             {
                                 int w = q * a.StrideW - a.PadW + u;
                                 if ((uint)w >= (uint)W) continue;
-                                s += xs[xo + (pl * H + h) * W + w]; cnt++;
+                                s += xs[xo + (pl * H + h) * W + w];
                             }
                         }
-                        ys[(pl * P + p) * Q + q] = s / AvgDivisor(a, p, q, H, W, cnt);
+                        ys[(pl * P + p) * Q + q] = s / a.Divisor(p, q, H, W);
                     }
         });
         DisposeIfTemp(xc, x);
@@ -161,14 +161,7 @@ public sealed partial class CpuBackend
                 for (int p = 0; p < P; p++)
                     for (int q = 0; q < Q; q++)
                     {
-                        int cnt = 0;
-                        for (int r = 0; r < a.KernelH; r++)
-                        {
-                            int h = p * a.StrideH - a.PadH + r;
-                            if ((uint)h >= (uint)H) continue;
-                            for (int u = 0; u < a.KernelW; u++) { int w = q * a.StrideW - a.PadW + u; if ((uint)w < (uint)W) cnt++; }
-                        }
-                        float g = ds[dof + (pl * P + p) * Q + q] / AvgDivisor(a, p, q, H, W, cnt);
+                        float g = ds[dof + (pl * P + p) * Q + q] / a.Divisor(p, q, H, W);
                         for (int r = 0; r < a.KernelH; r++)
                         {
                             int h = p * a.StrideH - a.PadH + r;
@@ -183,14 +176,5 @@ public sealed partial class CpuBackend
         });
         DisposeIfTemp(dyc, dy);
         return dx;
-    }
-
-    /// <summary>PyTorch's divisor: the window clipped to the padded input when padding counts, else the valid cells.</summary>
-    private static float AvgDivisor(Pool2dArgs a, int p, int q, int H, int W, int valid)
-    {
-        if (!a.CountIncludePad) return Math.Max(valid, 1);
-        int h0 = p * a.StrideH - a.PadH, w0 = q * a.StrideW - a.PadW;
-        int h1 = Math.Min(h0 + a.KernelH, H + a.PadH), w1 = Math.Min(w0 + a.KernelW, W + a.PadW);
-        return (h1 - h0) * (w1 - w0);
     }
 }

@@ -6,13 +6,14 @@ namespace Engine.Kernels.Cpu;
 /// The CPU backend: Vector256 + FMA on contiguous runs, a strided fallback for everything else,
 /// and Parallel.For over the cores for large tensors. One instance serves <see cref="Device.Cpu"/>.
 /// </summary>
-public sealed partial class CpuBackend : BackendBase, IBackend
+public sealed partial class CpuBackend : BackendBase, IBackend, IFusedKernels
 {
-    public static CpuBackend Instance { get; } = new();
+    public static CpuBackend Instance { get; } = new(Device.Cpu);
 
-    private CpuBackend() { }
+    /// <summary>A CPU backend serving another device id (host memory all the same): the tests' forward-only backend wraps one.</summary>
+    internal CpuBackend(Device device) => Device = device;
 
-    public override Device Device => Device.Cpu;
+    public override Device Device { get; }
 
 #pragma warning disable CA2255 // the registry relies on this initializer
     [ModuleInitializer]
@@ -21,25 +22,25 @@ public sealed partial class CpuBackend : BackendBase, IBackend
 
     // ---- memory ----------------------------------------------------------------------
 
-    public override Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(dtype, length, zero);
+    public override Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(Device, dtype, length, zero);
 
     public Storage Upload(ReadOnlySpan<float> data)
     {
-        var s = new CpuStorage(DType.Float32, data.Length, false);
+        var s = new CpuStorage(Device, DType.Float32, data.Length, false);
         data.CopyTo(s.Floats);
         return s;
     }
 
     public Storage Upload(ReadOnlySpan<int> data)
     {
-        var s = new CpuStorage(DType.Int32, data.Length, false);
+        var s = new CpuStorage(Device, DType.Int32, data.Length, false);
         data.CopyTo(s.Ints);
         return s;
     }
 
     public Storage Upload(ReadOnlySpan<Half> data)
     {
-        var s = new CpuStorage(DType.Float16, data.Length, false);
+        var s = new CpuStorage(Device, DType.Float16, data.Length, false);
         data.CopyTo(s.Halves);
         return s;
     }

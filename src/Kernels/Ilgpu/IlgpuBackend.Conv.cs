@@ -9,9 +9,10 @@ namespace Engine.Kernels.Ilgpu;
 public sealed partial class IlgpuBackend
 {
     /// <summary>The kernels' geometry, from the shapes validated by <see cref="ConvShape.Of"/> (the CPU's rules and messages).</summary>
-    private static ConvGeo Geometry(Shape x, Shape w, Conv2dArgs a, string op = "conv2d")
+    private static ConvGeo Geometry(Shape x, Shape w, Conv2dArgs a, string op = "conv2d", Tensor? dy = null)
     {
         var s = ConvShape.Of(x, w, a, op);
+        if (dy != null) s.CheckOutput(dy.Shape, op);
         return new ConvGeo
         {
             N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, Cg = s.Cg, Kg = s.Kg, R = s.R, S = s.S, P = s.P, Q = s.Q,
@@ -64,7 +65,7 @@ public sealed partial class IlgpuBackend
 
     public Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs a)
     {
-        var g = Geometry(xShape, w.Shape, a);
+        var g = Geometry(xShape, w.Shape, a, "conv2d backward", dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var wc = ContiguousF32(w, "conv2d backward");
         var dx = New(xShape);
         if (dx.Numel > 0 && UseDirect(g))
@@ -91,9 +92,15 @@ public sealed partial class IlgpuBackend
         return dx;
     }
 
+    /// <summary>The separate input- and weight-gradient kernels and a sum for the bias (no fused pass on the device).</summary>
+    public (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs a, bool needDx, bool needDw, bool needDb) =>
+        (needDx ? Conv2dBackwardInput(dy, w, x.Shape, a) : null,
+         needDw ? Conv2dBackwardWeight(dy, x, w.Shape, a) : null,
+         needDb ? Reduce(ReduceKind.Sum, dy, [0, 2, 3], false) : null);
+
     public Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs a)
     {
-        var g = Geometry(x.Shape, wShape, a);
+        var g = Geometry(x.Shape, wShape, a, "conv2d backward", dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var xc = ContiguousF32(x, "conv2d backward");
         var dw = New(wShape, zero: true);
         if (dw.Numel > 0 && UseDirect(g))

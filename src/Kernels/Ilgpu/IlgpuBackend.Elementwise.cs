@@ -52,22 +52,7 @@ public sealed partial class IlgpuBackend
         StridedLaunch.Run(dst.Shape, [dst.Layout], (g, o, n) => k(n, d, g, o[0], value));
     }
 
-    public Tensor Map<TOp>(Tensor x, TOp op) where TOp : struct, IUnaryOp
-    {
-        var xf = AsF32(x, "map");
-        var y = New(x.Shape);
-        MapInto(xf, y, op);
-        DisposeIfTemp(xf, x);
-        return y;
-    }
-
-    public void MapInPlace<TOp>(Tensor a, TOp op) where TOp : struct, IUnaryOp
-    {
-        CheckWritable(a, "in-place map");
-        MapInto(a, a, op);
-    }
-
-    private void MapInto<TOp>(Tensor x, Tensor y, TOp op) where TOp : struct, IUnaryOp
+    protected override void MapInto<TOp>(Tensor x, Tensor y, TOp op)
     {
         var k = Kernel("map", typeof(TOp), a =>
             a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Geo, Operand, Operand, TOp>(ElementwiseKernels.Map<TOp>));
@@ -75,26 +60,7 @@ public sealed partial class IlgpuBackend
         StridedLaunch.Run(y.Shape, [x.Layout, y.Layout], (g, o, n) => k(n, xs, ys, g, o[0], o[1], op));
     }
 
-    public Tensor Zip<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
-    {
-        var af = AsF32(a, "zip"); var bf = AsF32(b, "zip");
-        var shape = Shape.Broadcast(a.Shape, b.Shape, "elementwise op");
-        var y = New(shape);
-        ZipInto(af, af.Layout.Expand(shape), bf, bf.Layout.Expand(shape), y, op);
-        DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
-        return y;
-    }
-
-    public void ZipInPlace<TOp>(Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
-    {
-        CheckWritable(a, "in-place op");
-        var bf = AsF32(b, "in-place op");
-        var bl = bf.Layout.Expand(a.Shape, "in-place op (the right operand must broadcast to the left one)");
-        ZipInto(a, a.Layout, bf, bl, a, op);
-        DisposeIfTemp(bf, b);
-    }
-
-    private void ZipInto<TOp>(Tensor a, Layout al, Tensor b, Layout bl, Tensor y, TOp op) where TOp : struct, IBinaryOp
+    protected override void ZipInto<TOp>(Tensor a, Layout al, Tensor b, Layout bl, Tensor y, TOp op)
     {
         var k = Kernel("zip", typeof(TOp), acc =>
             acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Geo, Operand, Operand, Operand, TOp>(ElementwiseKernels.Zip<TOp>));
@@ -113,14 +79,5 @@ public sealed partial class IlgpuBackend
             (g, o, n) => k(n, cv, av, bv, yv, g, o[0], o[1], o[2], o[3]));
         DisposeIfTemp(cf, cond); DisposeIfTemp(af, a); DisposeIfTemp(bf, b);
         return y;
-    }
-
-    private void CheckWritable(Tensor a, string op)
-    {
-        CheckDevice(a, op);
-        if (a.DType != DType.Float32) throw new InvalidOperationException($"{op}: the destination must be Float32, got {a.DType}");
-        for (int i = 0; i < a.Rank; i++)
-            if (a.Layout.Strides[i] == 0 && a.Shape[i] > 1)
-                throw new InvalidOperationException($"{op}: the destination {a.Describe()} is an expanded (broadcast) view whose elements overlap; call Contiguous() first");
     }
 }

@@ -6,12 +6,11 @@ namespace Engine.Kernels.Ilgpu;
 // Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
 public sealed partial class IlgpuBackend
 {
+    /// <summary>The kernels' geometry, validated by <see cref="Pool2dArgs.OutputOf"/> (the CPU's rules and messages).</summary>
     private static PoolGeo PoolGeometry(Shape x, Pool2dArgs a, string op)
     {
-        if (x.Rank != 4) throw new ShapeException($"{op}: expects x [N,C,H,W], got {x}");
-        var g = new PoolGeo { H = x[2], W = x[3], P = a.OutH(x[2]), Q = a.OutW(x[3]), KH = a.KernelH, KW = a.KernelW, SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, CountIncludePad = a.CountIncludePad ? 1 : 0 };
-        if (g.P <= 0 || g.Q <= 0) throw new ShapeException($"{op}: input {x} is smaller than the {a.KernelH}x{a.KernelW} window");
-        return g;
+        var y = a.OutputOf(x, op);
+        return new PoolGeo { H = x[2], W = x[3], P = y[2], Q = y[3], KH = a.KernelH, KW = a.KernelW, SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, CountIncludePad = a.CountIncludePad ? 1 : 0 };
     }
 
     public Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
@@ -31,7 +30,8 @@ public sealed partial class IlgpuBackend
     {
         var dyc = ContiguousF32(dy, "max_pool2d backward");
         var ic = ContiguousI32(indices, "max_pool2d backward");
-        if (dy.Shape != indices.Shape) throw new ShapeException($"max_pool2d backward: dy {dy.Shape} and indices {indices.Shape} differ");
+        if (xShape.Rank != 4 || dy.Rank != 4 || dy.Shape != indices.Shape || dy.Shape[0] != xShape[0] || dy.Shape[1] != xShape[1])
+            throw new ShapeException($"max_pool2d backward: dy {dy.Shape} and indices {indices.Shape} must be [N,C,P,Q] of input {xShape}");
         var dx = New(xShape, zero: true);
         var k = Kernel("pool.max.dx", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(PoolKernels.MaxBackward));
         if (dy.Numel > 0) k(dy.Numel, Data(dyc), I(ic).SubView(ic.Layout.Offset, ic.Numel), F(dx), xShape[2] * xShape[3], dy.Shape[2] * dy.Shape[3]);
@@ -53,6 +53,8 @@ public sealed partial class IlgpuBackend
     public Tensor AvgPool2dBackward(Tensor dy, Shape xShape, Pool2dArgs a)
     {
         var g = PoolGeometry(xShape, a, "avg_pool2d backward");
+        if (dy.Shape != Shape.Wrap([xShape[0], xShape[1], g.P, g.Q]))
+            throw new ShapeException($"avg_pool2d backward: dy {dy.Shape} must have the output shape [{xShape[0]},{xShape[1]},{g.P},{g.Q}] of input {xShape} with {a}");
         var dyc = ContiguousF32(dy, "avg_pool2d backward");
         var dx = New(xShape);
         var k = Kernel("pool.avg.dx", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolGeo>(PoolKernels.AvgBackward));

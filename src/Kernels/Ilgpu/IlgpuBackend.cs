@@ -12,7 +12,7 @@ namespace Engine.Kernels.Ilgpu;
 /// default stream, and only downloads synchronize. Float16 is a storage type: ops convert to
 /// float32 on the device, compute, and write float32.
 /// </summary>
-public sealed partial class IlgpuBackend : BackendBase, IBackend, IDisposable
+public sealed partial class IlgpuBackend : BackendBase, IBackend, IFusedKernels, IDisposable
 {
     internal IlgpuBackend(Device device, Accelerator accelerator, IlgpuOptions? options = null)
     {

@@ -4,8 +4,9 @@ namespace Engine.Tests.Autograd;
 
 /// <summary>
 /// Backprop sums gradients in place into buffers it owns, and slicing ops add straight into them (Function.AddGradInto).
-/// Every case here is run twice, on that path and on the reference path (Backprop.Naive: each sum allocates, each slice
-/// makes its full-size zero gradient), and the leaf gradients must agree; some are also checked by finite differences.
+/// Every case here is run twice, by Backward and by the test's reference pass (TestUtil/ReferenceBackprop: each sum
+/// allocates, each slice runs its Backward and makes its full-size gradient), and the leaf gradients must agree; some are
+/// also checked by finite differences.
 /// The shared-gradient cases would go wrong if a gradient that came out of a Backward (a dy passed on as-is, possibly
 /// to several inputs) were ever written in place.
 /// </summary>
@@ -23,13 +24,9 @@ public class GradSumTests
             if (gradsBefore)   // a leaf that already holds a gradient from an earlier step
                 foreach (var l in leaves) l.Grad = Tensor.Full(l.Shape, 0.25f, null);
             var y = loss(leaves);
-            bool was = Backprop.Naive;
-            Backprop.Naive = naive;
-            try
-            {
-                for (int k = 0; k < backwards; k++) y.Backward(retainGraph: k < backwards - 1);
-            }
-            finally { Backprop.Naive = was; }
+            for (int k = 0; k < backwards; k++)
+                if (naive) ReferenceBackprop.Run(y);
+                else y.Backward(retainGraph: k < backwards - 1);
             return leaves.Select(l => l.Grad?.ToArray()).ToArray();
         }
         var fast = Run(false); var naive = Run(true);

@@ -68,14 +68,15 @@ public static class OpTable
         ["index_select"] = (x, i, c) => x[0].IndexSelect(c.Int("dim"), i[0]),
         ["gather"] = (x, i, c) => x[0].Gather(c.Int("dim"), i[0]),
         ["scatter_add"] = (x, i, c) => x[0].ScatterAdd(c.Int("dim"), i[0], x[1]),
-        ["where"] = (x, _, c) => Tensor.Where(Tensor.FromArray(c.Floats("cond"), c.Ints("cond_shape")!), x[0], x[1]),
+        ["where"] = (x, _, c) => Tensor.Where(Tensor.FromArray(c.Floats("cond"), c.Ints("cond_shape")!, x[0].Device), x[0], x[1]),
     };
 
-    /// <summary>Runs a fixture case's op on the given float inputs (index inputs come from the case).</summary>
+    /// <summary>Runs a fixture case's op on the given float inputs (index inputs come from the case, on the inputs' device).</summary>
     public static Tensor Run(OpCase c, Tensor[] inputs)
     {
         if (!Ops.TryGetValue(c.Op, out var op)) throw new KeyNotFoundException($"fixture case {c.Name}: op '{c.Op}' has no entry in OpTable");
-        var index = c.Index.Select(i => i.ToIntTensor()).ToArray();
+        var device = inputs.Length > 0 ? inputs[0].Device : Device.Cpu;
+        var index = c.Index.Select(i => i.ToIntTensor()).Select(t => t.Device == device ? t : t.To(device)).ToArray();
         return op(inputs, index, c);
     }
 }

@@ -10,8 +10,9 @@ public static class IlgpuTestKit
 {
     private static readonly Lazy<Device> Lazy = new(Device.IlgpuCpu);
     public static Device Dev => Lazy.Value;
-    public static IBackend Gpu => Dev.Backend;
-    public static IBackend Cpu => Device.Cpu.Backend;
+    /// <summary>The device's backend (its forward primitives and its hand-written gradients and cells).</summary>
+    public static IlgpuBackend Gpu => (IlgpuBackend)Dev.Backend;
+    public static Engine.Kernels.Cpu.CpuBackend Cpu => Engine.Kernels.Cpu.CpuBackend.Instance;
 
     /// <summary>Random normal values (fixed seed per call site via the seed argument).</summary>
     public static float[] Values(int n, int seed, float scale = 1f)

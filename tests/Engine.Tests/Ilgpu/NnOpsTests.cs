@@ -42,7 +42,7 @@ public class NnOpsTests
         var dy = Pair(46, y1.Shape.ToArray());
         var dx1 = Gpu.Conv2dBackwardInput(dy.gpu, w.gpu, x.gpu.Shape, a); var dw1 = Gpu.Conv2dBackwardWeight(dy.gpu, x.gpu, w.gpu.Shape, a);
         // A backend of its own with the tiny budget: the shared device's backend (other tests) is not touched.
-        var small = ((IlgpuBackend)Gpu).WithOptions(new IlgpuOptions { ColBudget = 1 });
+        var small = Gpu.WithOptions(new IlgpuOptions { ColBudget = 1 });
         Close(y1.ToArray(), small.Conv2d(x.gpu, w.gpu, null, a).ToArray(), 1e-5f);
         Close(dx1.ToArray(), small.Conv2dBackwardInput(dy.gpu, w.gpu, x.gpu.Shape, a).ToArray(), 1e-5f);
         Close(dw1.ToArray(), small.Conv2dBackwardWeight(dy.gpu, x.gpu, w.gpu.Shape, a).ToArray(), 1e-4f);

@@ -11,7 +11,7 @@ public class LayerFixtureTests
 {
     public static IEnumerable<object[]> Cases => Fixtures.CaseNames("layers.json");
 
-    private static (Module m, bool train, Func<Module, Tensor[], Tensor> fwd) Build(string name) => name switch
+    internal static (Module m, bool train, Func<Module, Tensor[], Tensor> fwd) Build(string name) => name switch
     {
         "linear" => (new Linear(5, 3), true, One),
         "linear_nobias" => (new Linear(4, 6, bias: false), true, One),
@@ -75,21 +75,26 @@ public class LayerFixtureTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(string name)
+    public void MatchesPyTorch(string name) => Check(name, Device.Cpu);
+
+    /// <summary>One fixture case with the module and its inputs on device (gradients and buffers read back from it).</summary>
+    internal static void Check(string name, Device device)
     {
         using var _ = Tensor.Scope();
         var c = Fixtures.Case("layers.json", name);
         var (m, train, fwd) = Build(name);
         m.LoadStateDict(Fixtures.Dict(c.GetProperty("state")));
+        m.MoveTo(device);
         m.Train(train);
 
-        var inputs = new List<Tensor> { Fixtures.Tensor(c.GetProperty("input")) };
-        for (int i = 1; c.TryGetProperty($"input{i}", out var e); i++) inputs.Add(Fixtures.Tensor(e));
+        var inputs = new List<Tensor> { OnDevice(Fixtures.Tensor(c.GetProperty("input")), device) };
+        for (int i = 1; c.TryGetProperty($"input{i}", out var e); i++) inputs.Add(OnDevice(Fixtures.Tensor(e), device));
         foreach (var t in inputs) if (t.DType != DType.Int32) t.RequiresGrad_();
 
         var y = fwd(m, inputs.ToArray());
         Close.Assert(Fixtures.Tensor(c.GetProperty("output")), y, $"{name} output");
-        y.Mul(Fixtures.Tensor(c.GetProperty("gy"))).Sum().Backward();
+        Assert.Equal(device, y.Device);
+        y.Mul(OnDevice(Fixtures.Tensor(c.GetProperty("gy")), device)).Sum().Backward();
 
         if (c.TryGetProperty("grad_input", out var gi)) Close.Assert(Fixtures.Tensor(gi), inputs[0].Grad!, $"{name} grad input");
         for (int i = 1; c.TryGetProperty($"grad_input{i}", out var g); i++) Close.Assert(Fixtures.Tensor(g), inputs[i].Grad!, $"{name} grad input{i}");
@@ -105,6 +110,11 @@ public class LayerFixtureTests
         foreach (var p in c.GetProperty("state_after").EnumerateObject())
             Close.Assert(Fixtures.Tensor(p.Value), after[p.Name], $"{name} state after {p.Name}");
     }
+
+    /// <summary>A leaf on device with t's values (t itself on the CPU).</summary>
+    internal static Tensor OnDevice(Tensor t, Device device) =>
+        device == Device.Cpu ? t
+        : Tensor.Create(t.DType == DType.Int32 ? device.Backend.Upload(t.ToIntArray()) : device.Backend.Upload(t.ToArray()), Layout.Contiguous(t.Shape));
 
     [Fact]
     public void EveryFixtureCaseHasAnEngineModule()
