@@ -12,6 +12,14 @@ public readonly record struct ConvShape(int N, int C, int H, int W, int K, int G
 {
     public int Cg => C / G;
     public int Kg => K / G;
+    /// <summary>Output channels per input channel of a depthwise convolution (Cg = 1): K = C * M.</summary>
+    public int M => K / C;
+    /// <summary>The GEMM's inner size per group: Cg * R * S.</summary>
+    public int L => Cg * R * S;
+    public int PQ => P * Q;
+    /// <summary>The zero-padded input plane: (H + 2 ph) x (W + 2 pw).</summary>
+    public int Hp => H + 2 * Args.PadH;
+    public int Wp => W + 2 * Args.PadW;
     public Shape Input => Shape.Wrap([N, C, H, W]);
     public Shape Weight => Shape.Wrap([K, Cg, R, S]);
     public Shape Output => Shape.Wrap([N, K, P, Q]);

@@ -14,25 +14,13 @@ namespace Engine.Kernels.Conv;
 // A 1x1 kernel with stride 1 and no padding needs no columns: x[n, g] itself is the [C, HW] matrix.
 internal static unsafe class ConvGemm
 {
-    private readonly record struct Geo(int N, int C, int H, int W, int K, int Cg, int Kg, int R, int S, int P, int Q, int G)
-    {
-        public int L => Cg * R * S;
-        public int PQ => P * Q;
-    }
-
-    private static Geo Of(Shape x, Shape w, Conv2dArgs a)
-    {
-        int R = w[2], S = w[3];
-        return new(x[0], x[1], x[2], x[3], w[0], w[1], w[0] / a.Groups, R, S, a.OutH(x[2], R), a.OutW(x[3], S), a.Groups);
-    }
-
-    private static bool NoColumns(in Geo g, in Conv2dArgs a) =>
+    private static bool NoColumns(in ConvShape g, in Conv2dArgs a) =>
         g.R == 1 && g.S == 1 && a.StrideH == 1 && a.StrideW == 1 && a.PadH == 0 && a.PadW == 0;
 
     /// <summary>y[N,K,P,Q] from contiguous x, w and optional bias (pointers at element 0).</summary>
-    public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
+    public static void Forward(float* x, float* w, float* bias, float* y, ConvShape g)
     {
-        var g = Of(xs, ws, a);
+        var a = g.Args;
         bool direct = NoColumns(g, a);
         // Explicit im2col (a per-thread column matrix, then the fast strided packing) costs about a third of the implicit
         // packing per element, whose masked loads pay per output-row segment; the implicit GEMM is for images whose
@@ -77,9 +65,9 @@ internal static unsafe class ConvGemm
     }
 
     /// <summary>dx[N,C,H,W] (overwritten) from contiguous dy and w.</summary>
-    public static void BackwardInput(float* dy, float* w, float* dx, Shape xs, Shape ws, Conv2dArgs a)
+    public static void BackwardInput(float* dy, float* w, float* dx, ConvShape g)
     {
-        var g = Of(xs, ws, a);
+        var a = g.Args;
         bool direct = NoColumns(g, a);
         if (!direct && AsForwardConv(dy, w, dx, g, a)) return;
         nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
@@ -115,7 +103,7 @@ internal static unsafe class ConvGemm
     /// through the forward (weights packed once, GEMM per image): no col2im scatter-add. Returns false when the geometry
     /// does not allow it (stride > 1, or padding beyond the kernel's reach, which would need negative padding).
     /// </summary>
-    private static bool AsForwardConv(float* dy, float* w, float* dx, in Geo g, in Conv2dArgs a)
+    private static bool AsForwardConv(float* dy, float* w, float* dx, in ConvShape g, in Conv2dArgs a)
     {
         int ph = (g.R - 1) * a.DilationH - a.PadH, pw = (g.S - 1) * a.DilationW - a.PadW;
         // Few input channels make a GEMM of few rows (Cg of them) over K*R*S-long panels: im2col + col2im is faster.
@@ -131,15 +119,14 @@ internal static unsafe class ConvGemm
                     for (int i = 0; i < RS; i++) flipped[dst + i] = src[RS - 1 - i];
                 }
         fixed (float* wf = flipped)
-            Forward(dy, wf, null, dx, Shape.Wrap([g.N, g.K, g.P, g.Q]), Shape.Wrap([g.C, g.Kg, g.R, g.S]),
-                a with { PadH = ph, PadW = pw });
+            Forward(dy, wf, null, dx, ConvShape.Of(Shape.Wrap([g.N, g.K, g.P, g.Q]), Shape.Wrap([g.C, g.Kg, g.R, g.S]), a with { PadH = ph, PadW = pw }));
         return true;
     }
 
     /// <summary>dw[K,Cg,R,S] (overwritten) from contiguous dy and x.</summary>
-    public static void BackwardWeight(float* dy, float* x, float* dw, Shape xs, Shape ws, Conv2dArgs a)
+    public static void BackwardWeight(float* dy, float* x, float* dw, ConvShape g)
     {
-        var g = Of(xs, ws, a);
+        var a = g.Args;
         bool direct = NoColumns(g, a);
         int wlen = g.K * g.L;
         long work = (long)g.N * g.K * g.PQ * g.L;

@@ -15,21 +15,12 @@ namespace Engine.Kernels.Conv;
 //   dxp[n,c, p*sh + r*dh, q*sw + s*dw] += w[k,r,s] * dy[n,k,p,q];  dx = the interior of dxp
 internal static unsafe class Depthwise
 {
-    private readonly record struct Geo(int N, int C, int H, int W, int K, int M, int R, int S, int P, int Q, int Hp, int Wp);
-
-    private static Geo Of(Shape x, Shape w, in Conv2dArgs a) =>
-        new(x[0], x[1], x[2], x[3], w[0], w[0] / x[1], w[2], w[3], a.OutH(x[2], w[2]), a.OutW(x[3], w[3]), x[2] + 2 * a.PadH, x[3] + 2 * a.PadW);
-
     /// <summary>The strides of a contiguous dy[N,K,P,Q].</summary>
-    private static int[] DyStrides(Shape xs, Shape ws, in Conv2dArgs a)
-    {
-        var g = Of(xs, ws, a);
-        return [g.K * g.P * g.Q, g.P * g.Q, g.Q, 1];
-    }
+    private static int[] DyStrides(in ConvShape g) => [g.K * g.P * g.Q, g.P * g.Q, g.Q, 1];
 
     /// <summary>Copies plane x[H,W] into the interior of the zeroed padded plane xp[Hp,Wp].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pad(float* x, in Geo g, in Conv2dArgs a, float* xp)
+    private static void Pad(float* x, in ConvShape g, in Conv2dArgs a, float* xp)
     {
         Mem.Writes(xp, (long)g.Hp * g.Wp); Mem.Reads(x, (long)g.H * g.W);
         new Span<float>(xp, g.Hp * g.Wp).Clear();
@@ -37,10 +28,10 @@ internal static unsafe class Depthwise
             new ReadOnlySpan<float>(x + h * g.W, g.W).CopyTo(new Span<float>(xp + (h + a.PadH) * g.Wp + a.PadW, g.W));
     }
 
-    public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
+    public static void Forward(float* x, float* w, float* bias, float* y, ConvShape g)
     {
-        if (DepthwiseUnitStride.Applies(a)) { DepthwiseUnitStride.Forward(x, w, bias, y, xs, ws, a); return; }
-        var g = Of(xs, ws, a);
+        var a = g.Args;
+        if (DepthwiseUnitStride.Applies(a)) { DepthwiseUnitStride.Forward(x, w, bias, y, g); return; }
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
@@ -61,7 +52,7 @@ internal static unsafe class Depthwise
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
-    private static void PlaneForward(float* xp, float* w, float b, float* y, in Geo g, in Conv2dArgs a)
+    private static void PlaneForward(float* xp, float* w, float b, float* y, in ConvShape g, in Conv2dArgs a)
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int p = 0; p < g.P; p++, y += Q)
@@ -95,14 +86,14 @@ internal static unsafe class Depthwise
     }
 
     /// <summary>dx[N,C,H,W] (overwritten) from dy and w.</summary>
-    public static void BackwardInput(float* dy, float* w, float* dx, Shape xs, Shape ws, Conv2dArgs a)
+    public static void BackwardInput(float* dy, float* w, float* dx, ConvShape g)
     {
+        var a = g.Args;
         if (DepthwiseUnitStride.Applies(a))
         {
-            DepthwiseUnitStride.Backward(dy, DyStrides(xs, ws, a), null, w, dx, null, null, xs, ws, a);
+            DepthwiseUnitStride.Backward(dy, DyStrides(g), null, w, dx, null, null, g);
             return;
         }
-        var g = Of(xs, ws, a);
         nint dyP = (nint)dy, wP = (nint)w, dxP = (nint)dx;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
@@ -126,7 +117,7 @@ internal static unsafe class Depthwise
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
-    private static void PlaneBackwardInput(float* dy, float* w, float* dxp, in Geo g, in Conv2dArgs a)
+    private static void PlaneBackwardInput(float* dy, float* w, float* dxp, in ConvShape g, in Conv2dArgs a)
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int p = 0; p < g.P; p++, dy += Q)
@@ -153,14 +144,14 @@ internal static unsafe class Depthwise
     }
 
     /// <summary>dw[K,1,R,S] (overwritten) from dy and x; output channels split over the cores.</summary>
-    public static void BackwardWeight(float* dy, float* x, float* dw, Shape xs, Shape ws, Conv2dArgs a)
+    public static void BackwardWeight(float* dy, float* x, float* dw, ConvShape g)
     {
+        var a = g.Args;
         if (DepthwiseUnitStride.Applies(a))
         {
-            DepthwiseUnitStride.Backward(dy, DyStrides(xs, ws, a), x, null, null, dw, null, xs, ws, a);
+            DepthwiseUnitStride.Backward(dy, DyStrides(g), x, null, null, dw, null, g);
             return;
         }
-        var g = Of(xs, ws, a);
         nint dyP = (nint)dy, xP = (nint)x, dwP = (nint)dw;
         Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
@@ -186,7 +177,7 @@ internal static unsafe class Depthwise
 
     /// <summary>acc[r*S + s] += sum_{p,q} dy[p,q] * xp[p*sh + r*dh, q*sw + s*dw] for one plane (float vectors per row, summed in double per plane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PlaneBackwardWeight(float* dy, float* xp, Span<double> acc, in Geo g, in Conv2dArgs a)
+    private static void PlaneBackwardWeight(float* dy, float* xp, Span<double> acc, in ConvShape g, in Conv2dArgs a)
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int r = 0; r < R; r++)

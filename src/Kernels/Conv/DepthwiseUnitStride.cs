@@ -13,22 +13,17 @@ namespace Engine.Kernels.Conv;
 // 9 (R*S) weight-gradient taps are computed from that L1-resident copy: dy and x leave memory once each.
 internal static unsafe class DepthwiseUnitStride
 {
-    private readonly record struct Geo(int N, int C, int H, int W, int K, int M, int R, int S, int P, int Q);
-
-    private static Geo Of(Shape x, Shape w, in Conv2dArgs a) =>
-        new(x[0], x[1], x[2], x[3], w[0], w[0] / x[1], w[2], w[3], a.OutH(x[2], w[2]), a.OutW(x[3], w[3]));
-
     public static bool Applies(in Conv2dArgs a) => a.StrideH == 1 && a.StrideW == 1;
 
     /// <summary>x padded by (ph, pw); the stencil reads rows p + r*dh and columns q + s*dw up to a vector past Q.</summary>
-    private static PaddedPlane XPlane(in Geo g, in Conv2dArgs a) =>
+    private static PaddedPlane XPlane(in ConvShape g, in Conv2dArgs a) =>
         new(g.H, g.W, a.PadH, a.PadW, g.H + 2 * a.PadH, PaddedPlane.Up8(g.Q) + (g.S - 1) * a.DilationW);
 
     /// <summary>
     /// dy placed so that the flipped-kernel gather for dx reads from Origin (padding dh*(R-1) - ph, which is negative,
     /// a crop, when ph exceeds the kernel's reach) and the weight taps read dy itself at (Top, Left).
     /// </summary>
-    private static (PaddedPlane Plane, int Origin) DyPlane(in Geo g, in Conv2dArgs a)
+    private static (PaddedPlane Plane, int Origin) DyPlane(in ConvShape g, in Conv2dArgs a)
     {
         int padT = a.DilationH * (g.R - 1) - a.PadH, padL = a.DilationW * (g.S - 1) - a.PadW;
         int top = Math.Max(0, padT), left = Math.Max(0, padL), row0 = top - padT, col0 = left - padL;
@@ -38,9 +33,9 @@ internal static unsafe class DepthwiseUnitStride
     }
 
     /// <summary>y[N,K,P,Q] (overwritten) = depthwise conv of x[N,C,H,W] with w[K,1,R,S], plus bias[K] when not null.</summary>
-    public static void Forward(float* x, float* w, float* bias, float* y, Shape xs, Shape ws, Conv2dArgs a)
+    public static void Forward(float* x, float* w, float* bias, float* y, ConvShape g)
     {
-        var g = Of(xs, ws, a);
+        var a = g.Args;
         var xpl = XPlane(g, a);
         int RS = g.R * g.S, dh = a.DilationH, dw = a.DilationW;
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
@@ -73,9 +68,9 @@ internal static unsafe class DepthwiseUnitStride
     /// partial sums are added in a fixed order, so the result does not depend on the core count.
     /// </summary>
     public static void Backward(float* dy, ReadOnlySpan<int> dyStrides, float* x, float* w, float* dx, float* dwOut, float* db,
-        Shape xs, Shape ws, Conv2dArgs a)
+        ConvShape g)
     {
-        var g = Of(xs, ws, a);
+        var a = g.Args;
         int RS = g.R * g.S, dh = a.DilationH, dwl = a.DilationW;
         var xpl = XPlane(g, a);
         var (dpl, origin) = DyPlane(g, a);

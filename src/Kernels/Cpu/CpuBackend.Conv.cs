@@ -27,7 +27,7 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor Conv2d(Tensor x, Tensor w, Tensor? bias, Conv2dArgs a)
     {
-        CheckFits(x.Shape, w.Shape, a, "conv2d", bias);
+        var g = CheckFits(x.Shape, w.Shape, a, "conv2d", bias);
         var xc = ContiguousF32(x, "conv2d"); var wc = ContiguousF32(w, "conv2d");
         var bc = bias == null ? null : ContiguousF32(bias, "conv2d");
         var y = New(Shape.Wrap([x.Shape[0], w.Shape[0], a.OutH(x.Shape[2], w.Shape[2]), a.OutW(x.Shape[3], w.Shape[3])]));
@@ -37,9 +37,9 @@ public sealed partial class CpuBackend
             using var r2 = Region(bs, bc, "conv2d bias"); using var r3 = Region(ys, y, "conv2d y");
             float* bp = bc == null ? null : bs + bc.Layout.Offset;
             if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
-                Conv.Depthwise.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, x.Shape, w.Shape, a);
+                Conv.Depthwise.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, g);
             else
-                Conv.ConvGemm.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, x.Shape, w.Shape, a);
+                Conv.ConvGemm.Forward(xs + xc.Layout.Offset, ws + wc.Layout.Offset, bp, ys, g);
         }
         DisposeIfTemp(xc, x); DisposeIfTemp(wc, w);
         if (bc != null) DisposeIfTemp(bc, bias!);
@@ -48,16 +48,16 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor Conv2dBackwardInput(Tensor dy, Tensor w, Shape xShape, Conv2dArgs a)
     {
-        CheckFits(xShape, w.Shape, a, "conv2d backward", dy: dy);
+        var g = CheckFits(xShape, w.Shape, a, "conv2d backward", dy: dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var wc = ContiguousF32(w, "conv2d backward");
         var dx = New(xShape);
         fixed (float* ds = F(dyc), ws = F(wc), xs = F(dx))
         {
             using var r0 = Region(ds, dyc, "conv2d dy"); using var r1 = Region(ws, wc, "conv2d w"); using var r2 = Region(xs, dx, "conv2d dx");
             if (ChooseConv(w.Shape, a) == ConvAlgo.Depthwise)
-                Conv.Depthwise.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, xShape, w.Shape, a);
+                Conv.Depthwise.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, g);
             else
-                Conv.ConvGemm.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, xShape, w.Shape, a);
+                Conv.ConvGemm.BackwardInput(ds + dyc.Layout.Offset, ws + wc.Layout.Offset, xs, g);
         }
         DisposeIfTemp(dyc, dy); DisposeIfTemp(wc, w);
         return dx;
@@ -65,16 +65,16 @@ public sealed partial class CpuBackend
 
     public unsafe Tensor Conv2dBackwardWeight(Tensor dy, Tensor x, Shape wShape, Conv2dArgs a)
     {
-        CheckFits(x.Shape, wShape, a, "conv2d backward", dy: dy);
+        var g = CheckFits(x.Shape, wShape, a, "conv2d backward", dy: dy);
         var dyc = ContiguousF32(dy, "conv2d backward"); var xc = ContiguousF32(x, "conv2d backward");
         var dw = New(wShape);
         fixed (float* ds = F(dyc), xs = F(xc), ws = F(dw))
         {
             using var r0 = Region(ds, dyc, "conv2d dy"); using var r1 = Region(xs, xc, "conv2d x"); using var r2 = Region(ws, dw, "conv2d dw");
             if (ChooseConv(wShape, a) == ConvAlgo.Depthwise)
-                Conv.Depthwise.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, x.Shape, wShape, a);
+                Conv.Depthwise.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, g);
             else
-                Conv.ConvGemm.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, x.Shape, wShape, a);
+                Conv.ConvGemm.BackwardWeight(ds + dyc.Layout.Offset, xs + xc.Layout.Offset, ws, g);
         }
         DisposeIfTemp(dyc, dy); DisposeIfTemp(xc, x);
         return dw;
@@ -86,7 +86,7 @@ public sealed partial class CpuBackend
     /// </summary>
     public unsafe (Tensor? dx, Tensor? dw, Tensor? db) Conv2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dArgs a, bool needDx, bool needDw, bool needDb)
     {
-        CheckFits(x.Shape, w.Shape, a, "conv2d backward", dy: dy);
+        var g = CheckFits(x.Shape, w.Shape, a, "conv2d backward", dy: dy);
         CheckDevice(dy, "conv2d backward");
         bool fused = ChooseConv(w.Shape, a) == ConvAlgo.Depthwise && Conv.DepthwiseUnitStride.Applies(a)
                      && dy.DType == DType.Float32 && x.DType == DType.Float32 && w.DType == DType.Float32;
@@ -110,7 +110,7 @@ public sealed partial class CpuBackend
             using var r0 = Region(dys, dy, "conv2d dy"); using var r1 = Region(xs, xc, "conv2d x"); using var r2 = Region(ws, wc, "conv2d w");
             using var r3 = Region(dxs, dx, "conv2d dx"); using var r4 = Region(dws, dw, "conv2d dw"); using var r5 = Region(dbs, db, "conv2d db");
             Conv.DepthwiseUnitStride.Backward(dys + dy.Layout.Offset, dy.Layout.Strides, xc == null ? null : xs + xc.Layout.Offset,
-                wc == null ? null : ws + wc.Layout.Offset, dxs, dws, dbs, x.Shape, w.Shape, a);
+                wc == null ? null : ws + wc.Layout.Offset, dxs, dws, dbs, g);
         }
         if (xc != null) DisposeIfTemp(xc, x);
         if (wc != null) DisposeIfTemp(wc, w);
