@@ -22,7 +22,7 @@ public class GemmBench
     }
 
     [Benchmark(Baseline = true)]
-    public void RowAxpy() => CpuBackend.MatmulRowAxpy(CpuBackend.F(_a), _a.Layout, CpuBackend.F(_b), _b.Layout, _y, 1, N, N, N);
+    public void RowAxpyBaseline() => RowAxpy.Run(CpuBackend.F(_a), CpuBackend.F(_b), _y, N, N, N);
 
     [Benchmark]
     public void Packed() => CpuBackend.MatmulPacked(CpuBackend.F(_a), _a.Layout, CpuBackend.F(_b), _b.Layout, _y, 1, N, N, N);

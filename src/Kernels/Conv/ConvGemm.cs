@@ -133,7 +133,7 @@ internal static unsafe class ConvGemm
         // One partial dW per chunk of images, chunk 0 straight into dw, the others added in chunk order. The chunk count
         // depends on the shape only (not on the cores): the same inputs give the same bits on any machine.
         int chunks = work < Par.MinParallelElements ? 1 : Math.Min(g.N, Par.FixedChunks);
-        var partial = new float[chunks > 1 ? (chunks - 1) * wlen : 0];
+        var partial = Scratch.Get(Scratch.Partials, chunks > 1 ? (long)(chunks - 1) * wlen : 0);
         nint dyp = (nint)dy, xp = (nint)x, dwp = (nint)dw;
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Chunk(int ci)
@@ -142,7 +142,6 @@ internal static unsafe class ConvGemm
             var buf = direct ? null : Scratch.Get(Scratch.Col, (long)g.L * g.PQ);
             fixed (float* col = buf, part = partial)
             {
-                using var rp = Checked.Region(part, partial.Length, "conv weight-gradient partials");
                 float* acc = ci == 0 ? (float*)dwp : part + (long)(ci - 1) * wlen;
                 for (int n = n0; n < n1; n++)
                     for (int gi = 0; gi < g.G; gi++)

@@ -78,21 +78,20 @@ internal static unsafe class DepthwiseUnitStride
         bool needDx = dx != null, needDw = dwOut != null, needDb = db != null;
 
         // The flipped kernel, wf[k, r, s] = w[k, R-1-r, S-1-s], for the input-gradient gather.
-        var wf = needDx ? new float[g.K * RS] : [];
+        var wf = Scratch.Get(Scratch.FlippedTaps, needDx ? (long)g.K * RS : 0);
         for (int k = 0; needDx && k < g.K; k++)
             for (int i = 0; i < RS; i++) wf[k * RS + i] = w[(long)k * RS + RS - 1 - i];
 
         // Batch slices: enough (channel, slice) tasks to keep the cores busy when there are few channels; the count
         // depends on the shape only. part[slice, k, 0..RS) holds the weight taps, part[slice, k, RS] the bias sum.
         int slices = Math.Max(1, Math.Min(g.N, (64 + g.C - 1) / g.C)), stride = RS + 1;
-        var part = new double[(needDw || needDb) ? slices * g.K * stride : 0];
+        var part = Scratch.Doubles((needDw || needDb) ? (long)slices * g.K * stride : 0);
         nint dyP = (nint)dy, xP = (nint)x, dxP = (nint)dx;
         Par.For(g.C * slices, (long)g.N * g.K * g.P * g.Q * RS * 2, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             fixed (float* xb = Scratch.Get(Scratch.Plane, needDw ? xpl.Size : 0), yb = Scratch.Get(Scratch.Plane2, dpl.Size), wfp = wf)
             fixed (double* pp = part)
             {
-                using var rw = Checked.Region(wfp, wf.Length, "flipped depthwise weights");
                 if (needDw) xpl.Clear(xb);
                 dpl.Clear(yb);
                 float* dyAt = yb + dpl.Top * dpl.Ld + dpl.Left;

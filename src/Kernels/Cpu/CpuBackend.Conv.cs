@@ -1,9 +1,10 @@
 namespace Engine.Kernels.Cpu;
 
-// Direct convolution, the naive reference. Shape letters: N batch, C in-channels, K out-channels,
-// H W input, R S kernel, P Q output, G groups (Cg = C/G, Kg = K/G channels per group).
+// Convolution dispatch to the fast kernels of src/Kernels/Conv (im2col or implicit GEMM, direct depthwise); at the
+// bottom of this file ConvNaive, the direct seven-loop reference they are tested against.
+// Shape letters as in ConvShape: N batch, C in-channels, K out-channels, H W input, R S kernel, P Q output,
+// G groups (Cg = C/G, Kg = K/G channels per group).
 //   y[n,k,p,q] = b[k] + sum_{c<Cg,r,s} x[n, g*Cg+c, p*sh-ph+r*dh, q*sw-pw+s*dw] * w[k,c,r,s],  g = k / Kg
-// CpuBackend runs the fast kernels (src/Kernels/Conv: im2col + packed GEMM, direct depthwise); ConvNaive stays as their reference.
 public sealed partial class CpuBackend
 {
     /// <summary>Which kernel runs a convolution: the direct depthwise kernel when each group has one input channel, else im2col + packed GEMM.</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 
 namespace Engine.Kernels.Cpu;
 
@@ -49,35 +48,6 @@ public sealed partial class CpuBackend
             for (int i = 0; i < B; i++)
                 Gemm.Sgemm.Run(M, N, K, pa + ao + (long)i * sa0, sa1, sa2, pb + bo + (long)i * sb0, sb1, sb2, pc + (long)i * M * N, N, false);
         }
-    }
-
-    /// <summary>
-    /// y[b,i,:] = sum_k a[b,i,k] * b[b,k,:] — the i-k-j loop, vectorized along rows of b
-    /// (contiguous rows are used in place; other layouts are copied per batch).
-    /// Parallel over rows of the output.
-    /// </summary>
-    internal static void MatmulRowAxpy(float[] av, Layout al, float[] bv, Layout bl, float[] y, int B, int M, int K, int N)
-    {
-        bool bRows = bl.Strides[2] == 1 || N == 1;
-        Par.For(B * M, (long)B * M * K * N, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
-        {
-            float[]? bRow = bRows ? null : new float[N];
-            for (int r = r0; r < r1; r++)
-            {
-                int bi = r / M, i = r % M;
-                var dst = new Span<float>(y, r * N, N);
-                for (int k = 0; k < K; k++)
-                {
-                    float aik = av[al.Offset + bi * al.Strides[0] + i * al.Strides[1] + k * al.Strides[2]];
-                    if (aik == 0) continue;
-                    int bo = bl.Offset + bi * bl.Strides[0] + k * bl.Strides[1];
-                    ReadOnlySpan<float> row;
-                    if (bRows) row = new ReadOnlySpan<float>(bv, bo, N);
-                    else { for (int j = 0; j < N; j++) bRow![j] = bv[bo + j * bl.Strides[2]]; row = bRow; }
-                    TensorPrimitives.MultiplyAdd(row, aik, dst, dst);
-                }
-            }
-        });
     }
 
     /// <summary>The textbook triple loop in double precision: the reference every fast GEMM is tested against.</summary>

@@ -22,6 +22,15 @@ public sealed partial class CpuBackend : BackendBase, IBackend, IFusedKernels
 
     // ---- memory ----------------------------------------------------------------------
 
+    /// <summary>Bytes the CPU kernels' per-thread scratch arrays hold (im2col columns, padded planes, GEMM packing).</summary>
+    public static long ScratchBytes => Conv.Scratch.HeldBytes;
+
+    /// <summary>
+    /// Lets the scratch arrays shrink: each thread's next kernel call allocates them at the size it needs, and the old
+    /// ones go to the GC. Pair it with <c>CpuMemoryPool.Floats.Trim()</c> after a phase that used big tensors.
+    /// </summary>
+    public static void TrimScratch() => Conv.Scratch.Trim();
+
     public override Storage Allocate(DType dtype, int length, bool zero) => new CpuStorage(Device, dtype, length, zero);
 
     public Storage Upload(ReadOnlySpan<float> data)

@@ -50,13 +50,6 @@ internal static unsafe class Packing
         }
     }
 
-    public static void PackB(float* b, int rsB, int csB, int kc, int nc, float* bp)
-    {
-        const int NR = Sgemm.NR;
-        for (int j0 = 0; j0 < nc; j0 += NR)
-            PackBPanel(b + (long)j0 * csB, rsB, csB, kc, Math.Min(NR, nc - j0), bp + (long)j0 * kc);
-    }
-
     /// <summary>One NR-column panel: bp[k][NR] for k &lt; kc, n valid columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel(float* src, int rsB, int csB, int kc, int n, float* bp)

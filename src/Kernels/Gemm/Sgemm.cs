@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Engine.Kernels.Conv;
 using Engine.Kernels.Cpu;
 
 namespace Engine.Kernels.Gemm;
@@ -22,9 +23,6 @@ public static unsafe class Sgemm
 
     private const int TasksPerThread = 4, MinPanelsPerTask = 4;
 
-    [ThreadStatic] private static float[]? t_aPack;
-    [ThreadStatic] private static float[]? t_bPack;
-    [ThreadStatic] private static float[]? t_aAll;
 
     /// <summary>C = A*B (accumulate: C += A*B). parallel: may use every core (never pass true from inside a parallel loop).</summary>
     public static void Run(int M, int N, int K, float* a, int rsA, int csA, float* b, int rsB, int csB,
@@ -85,8 +83,8 @@ public static unsafe class Sgemm
             // (each task would otherwise pack the same block again: 8x the A packing for a 128-row Linear).
             bool shareA = nSplit > 1 || packedA != null;
             bool packA = shareA && aBuf == null && packedA == null;
-            if (packA) { aBuf = Buffer(ref t_aAll, (long)mR * K); }
-            var bBuf = Buffer(ref t_bPack, (long)K * ncR);
+            if (packA) { aBuf = Buffer(Scratch.GemmAAll, (long)mR * K); }
+            var bBuf = Buffer(Scratch.GemmB, (long)K * ncR);
             fixed (float* bp0 = bBuf, aa0 = aBuf)
             {
                 float* bpp = Align64(bp0);
@@ -155,7 +153,7 @@ public static unsafe class Sgemm
         int m = Math.Min(mc, M - ic);
         int p0 = panels * s / nSplit, p1 = panels * (s + 1) / nSplit;
         if (p0 >= p1) return;
-        var aBuf = sharedA == null ? Buffer(ref t_aPack, (long)MCMax * KC) : null;
+        var aBuf = sharedA == null ? Buffer(Scratch.GemmA, (long)MCMax * KC) : null;
         fixed (float* ap0 = aBuf)
         {
             float* own = Align64(ap0);
@@ -189,21 +187,11 @@ public static unsafe class Sgemm
     internal const int AlignRoom = 16;
 
     /// <summary>
-    /// A pinned per-thread packing buffer that holds n floats from its first 64-byte boundary (grown, never shrunk). The
-    /// room for the alignment is part of every size check, not only of the first allocation: a buffer allocated for m
-    /// floats (m + 16 long) and reused for up to m + 16 floats used to be written up to 15 floats past its end when its
-    /// data did not start on a cache line, corrupting the next object on the pinned heap (the test host's crash, issue 14).
+    /// A pinned per-thread packing buffer (a <see cref="Scratch"/> slot) that holds n floats from its first 64-byte
+    /// boundary. The room for the alignment is part of the request, so it is part of every reuse check too: a buffer
+    /// allocated for m floats (m + 16 long) and reused for up to m + 16 floats used to be written up to 15 floats past
+    /// its end when its data did not start on a cache line, corrupting the next object on the pinned heap (the test
+    /// host's crash, issue 14).
     /// </summary>
-    internal static float[] Buffer(ref float[]? cache, long n)
-    {
-        long need = n + AlignRoom;
-        if (cache == null || cache.Length < need)
-        {
-            if (need > Array.MaxLength) throw new OutOfMemoryException($"GEMM packing buffer of {n} floats: more than one array can hold");
-            if (cache != null) Checked.Unregister(Unsafe.AsPointer(ref cache[0]));
-            cache = GC.AllocateUninitializedArray<float>((int)Math.Max(need, 1024 + AlignRoom), pinned: true);
-            Checked.Register(Unsafe.AsPointer(ref cache[0]), (long)cache.Length * sizeof(float), "GEMM packing buffer");
-        }
-        return cache;
-    }
+    internal static float[] Buffer(int slot, long n) => Scratch.Get(slot, n + AlignRoom);
 }

@@ -6,7 +6,7 @@ namespace Engine.Training;
 /// forward, loss, backward, step, zero-grad per batch, then a validation pass per epoch.
 /// <code>
 /// var history = new Trainer(model, opt, F.CrossEntropy)
-///     .With(new GradAccumulation(4), new ModelEmaCallback(0.999f), new EarlyStoppingCallback(patience: 3))
+///     .With(new GradAccumulation(4), new ModelEma(0.999f), new EarlyStopping(patience: 3))
 ///     .Fit(train, valid, epochs: 20);
 /// </code>
 /// </summary>

@@ -74,10 +74,9 @@ public class GemmTests
     [Fact]
     public unsafe void PackingBuffersHoldTheirFloatsAfterAlignment()
     {
-        float[]? cache = null;
         for (long n = 1000; n < 1400; n++)
         {
-            var buf = Sgemm.Buffer(ref cache, n);
+            var buf = Sgemm.Buffer(Engine.Kernels.Conv.Scratch.GemmAAll, n);
             fixed (float* p = buf)
             {
                 long offset = Sgemm.Align64(p) - p;
