@@ -1,12 +1,12 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Engine.Kernels.Ops;
 
 namespace Engine.Kernels.Cpu;
 
-// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H], eight hidden units at a
-// time (Vector256; sigmoid and tanh from the op structs). The last, partial vector of a row goes through the same
-// vector code on zero-padded lanes (Lanes), so a hidden unit's bits do not depend on H or on its position.
+// Fused recurrent cells: every gate nonlinearity and the state update in one pass over [B,H], a vector of hidden units
+// at a time at the width CpuSettings.Simd selects (the row functions are generic over ISimd; sigmoid and tanh from
+// the op structs). The last, partial vector of a row goes through the same code on zero-padded lanes (Lanes), so a
+// hidden unit's bits depend neither on H, nor on its position, nor on the width.
 public sealed partial class CpuBackend
 {
     /// <summary>
@@ -20,12 +20,12 @@ public sealed partial class CpuBackend
     /// <summary>The Par.For work argument for a cell kernel over B x H cells: all or nothing around MinParallelCells.</summary>
     private static long CellWork(int B, int H) => (long)B * H >= MinParallelCells ? long.MaxValue : 0;
 
-    private static Vector256<float> Sig(Vector256<float> x) => new SigmoidOp().Invoke(x);
-    private static Vector256<float> Tanh(Vector256<float> x) => new TanhOp().Invoke(x);
-    /// <summary>m (1..8) floats of a from i, the lanes past m zero.</summary>
-    private static Vector256<float> V(float[] a, int i, int m) => Lanes.Load(a, i, 1, m);
+    private static T Sig<T>(T x) where T : struct, ISimd<T> => new SigmoidOp().Invoke(x);
+    private static T Tanh<T>(T x) where T : struct, ISimd<T> => new TanhOp().Invoke(x);
+    /// <summary>m (1..T.Count) floats of a from i, the lanes past m zero.</summary>
+    private static T V<T>(float[] a, int i, int m) where T : struct, ISimd<T> => Lanes<T>.Load(a, i, 1, m);
     /// <summary>The first m lanes of v into a from i.</summary>
-    private static void St(Vector256<float> v, float[] a, int i, int m) => Lanes.Store(v, a, i, 1, m);
+    private static void St<T>(T v, float[] a, int i, int m) where T : struct, ISimd<T> => Lanes<T>.Store(v, a, i, 1, m);
 
     public (Tensor h, Tensor c, Tensor act) LstmCell(Tensor gates, Tensor cPrev)
     {
@@ -34,22 +34,33 @@ public sealed partial class CpuBackend
         if (gates.Shape != Shape.Wrap([B, 4 * H])) throw new ShapeException($"lstm cell: gates {gates.Shape} must be [B,4H] = [{B},{4 * H}] for state {cPrev.Shape}");
         var h = New(cPrev.Shape); var c = New(cPrev.Shape); var act = New(gates.Shape);
         float[] g = F(gc), cp = F(cc), hs = F(h), cs = F(c), a = F(act); int go = gc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        var level = CpuSettings.Simd;
+        Par.For(B, CellWork(B, H), (b0, b1) =>
         {
-            for (int b = b0; b < b1; b++)
+            switch (level)
             {
-                for (int j = 0; j < H; j += 8)
-                {
-                    int r = b * 4 * H, m = Math.Min(8, H - j);
-                    var i = Sig(V(g, go + r + j, m)); var f = Sig(V(g, go + r + H + j, m)); var gg = Tanh(V(g, go + r + 2 * H + j, m)); var o = Sig(V(g, go + r + 3 * H + j, m));
-                    var cn = f * V(cp, co + b * H + j, m) + i * gg;
-                    St(cn, cs, b * H + j, m); St(o * Tanh(cn), hs, b * H + j, m);
-                    St(i, a, r + j, m); St(f, a, r + H + j, m); St(gg, a, r + 2 * H + j, m); St(o, a, r + 3 * H + j, m);
-                }
+                case SimdLevel.Avx512: LstmRows<V512>(b0, b1, H, g, go, cp, co, cs, hs, a); break;
+                case SimdLevel.Avx2: LstmRows<V256>(b0, b1, H, g, go, cp, co, cs, hs, a); break;
+                default: LstmRows<S1>(b0, b1, H, g, go, cp, co, cs, hs, a); break;
             }
         });
         DisposeIfTemp(gc, gates); DisposeIfTemp(cc, cPrev);
         return (h, c, act);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmRows<T>(int b0, int b1, int H, float[] g, int go, float[] cp, int co, float[] cs, float[] hs, float[] a) where T : struct, ISimd<T>
+    {
+        for (int b = b0; b < b1; b++)
+            for (int j = 0; j < H; j += T.Count)
+            {
+                int r = b * 4 * H, m = Math.Min(T.Count, H - j);
+                var i = Sig(V<T>(g, go + r + j, m)); var f = Sig(V<T>(g, go + r + H + j, m));
+                var gg = Tanh(V<T>(g, go + r + 2 * H + j, m)); var o = Sig(V<T>(g, go + r + 3 * H + j, m));
+                var cn = f * V<T>(cp, co + b * H + j, m) + i * gg;
+                St(cn, cs, b * H + j, m); St(o * Tanh(cn), hs, b * H + j, m);
+                St(i, a, r + j, m); St(f, a, r + H + j, m); St(gg, a, r + 2 * H + j, m); St(o, a, r + 3 * H + j, m);
+            }
     }
 
     public (Tensor dGates, Tensor dcPrev) LstmCellBackward(Tensor dh, Tensor? dc, Tensor act, Tensor cPrev, Tensor c)
@@ -61,27 +72,38 @@ public sealed partial class CpuBackend
         float[] dhs = F(dhc), a = F(ac), cp = F(cpc), cs = F(cc), dgs = F(dg), dcps = F(dcp);
         float[]? dcs = dcc == null ? null : F(dcc);
         int dho = dhc.Layout.Offset, dco = dcc?.Layout.Offset ?? 0, ao = ac.Layout.Offset, cpo = cpc.Layout.Offset, co = cc.Layout.Offset;
-        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        var level = CpuSettings.Simd;
+        Par.For(B, CellWork(B, H), (b0, b1) =>
         {
-            var one = Vector256<float>.One;
-            for (int b = b0; b < b1; b++)
+            switch (level)
             {
-                for (int j = 0; j < H; j += 8)
-                {
-                    int r = b * 4 * H, s = b * H + j, m = Math.Min(8, H - j);
-                    var i = V(a, ao + r + j, m); var f = V(a, ao + r + H + j, m); var g = V(a, ao + r + 2 * H + j, m); var o = V(a, ao + r + 3 * H + j, m);
-                    var tc = Tanh(V(cs, co + s, m)); var d = V(dhs, dho + s, m);
-                    var dct = (dcs == null ? Vector256<float>.Zero : V(dcs, dco + s, m)) + d * o * (one - tc * tc);
-                    St(dct * g * i * (one - i), dgs, r + j, m);
-                    St(dct * V(cp, cpo + s, m) * f * (one - f), dgs, r + H + j, m);
-                    St(dct * i * (one - g * g), dgs, r + 2 * H + j, m);
-                    St(d * tc * o * (one - o), dgs, r + 3 * H + j, m);
-                    St(dct * f, dcps, s, m);
-                }
+                case SimdLevel.Avx512: LstmBackwardRows<V512>(b0, b1, H, dhs, dho, dcs, dco, a, ao, cp, cpo, cs, co, dgs, dcps); break;
+                case SimdLevel.Avx2: LstmBackwardRows<V256>(b0, b1, H, dhs, dho, dcs, dco, a, ao, cp, cpo, cs, co, dgs, dcps); break;
+                default: LstmBackwardRows<S1>(b0, b1, H, dhs, dho, dcs, dco, a, ao, cp, cpo, cs, co, dgs, dcps); break;
             }
         });
         DisposeIfTemp(dhc, dh); if (dcc != null) DisposeIfTemp(dcc, dc!); DisposeIfTemp(ac, act); DisposeIfTemp(cpc, cPrev); DisposeIfTemp(cc, c);
         return (dg, dcp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmBackwardRows<T>(int b0, int b1, int H, float[] dhs, int dho, float[]? dcs, int dco, float[] a, int ao,
+        float[] cp, int cpo, float[] cs, int co, float[] dgs, float[] dcps) where T : struct, ISimd<T>
+    {
+        var one = T.One;
+        for (int b = b0; b < b1; b++)
+            for (int j = 0; j < H; j += T.Count)
+            {
+                int r = b * 4 * H, s = b * H + j, m = Math.Min(T.Count, H - j);
+                var i = V<T>(a, ao + r + j, m); var f = V<T>(a, ao + r + H + j, m); var g = V<T>(a, ao + r + 2 * H + j, m); var o = V<T>(a, ao + r + 3 * H + j, m);
+                var tc = Tanh(V<T>(cs, co + s, m)); var d = V<T>(dhs, dho + s, m);
+                var dct = (dcs == null ? T.Zero : V<T>(dcs, dco + s, m)) + d * o * (one - tc * tc);
+                St(dct * g * i * (one - i), dgs, r + j, m);
+                St(dct * V<T>(cp, cpo + s, m) * f * (one - f), dgs, r + H + j, m);
+                St(dct * i * (one - g * g), dgs, r + 2 * H + j, m);
+                St(d * tc * o * (one - o), dgs, r + 3 * H + j, m);
+                St(dct * f, dcps, s, m);
+            }
     }
 
     public (Tensor h, Tensor act) GruCell(Tensor xg, Tensor hg, Tensor hPrev)
@@ -91,24 +113,34 @@ public sealed partial class CpuBackend
         if (xg.Shape != Shape.Wrap([B, 3 * H]) || hg.Shape != xg.Shape) throw new ShapeException($"gru cell: xg {xg.Shape} and hg {hg.Shape} must be [B,3H] = [{B},{3 * H}] for state {hPrev.Shape}");
         var h = New(hPrev.Shape); var act = New(xg.Shape);
         float[] x = F(xc), hh = F(hc), p = F(pc), hs = F(h), a = F(act); int xo = xc.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        var level = CpuSettings.Simd;
+        Par.For(B, CellWork(B, H), (b0, b1) =>
         {
-            var one = Vector256<float>.One;
-            for (int b = b0; b < b1; b++)
+            switch (level)
             {
-                for (int j = 0; j < H; j += 8)
-                {
-                    int r = b * 3 * H, m = Math.Min(8, H - j);
-                    var rg = Sig(V(x, xo + r + j, m) + V(hh, ho + r + j, m));
-                    var z = Sig(V(x, xo + r + H + j, m) + V(hh, ho + r + H + j, m));
-                    var n = Tanh(V(x, xo + r + 2 * H + j, m) + rg * V(hh, ho + r + 2 * H + j, m));
-                    St((one - z) * n + z * V(p, po + b * H + j, m), hs, b * H + j, m);
-                    St(rg, a, r + j, m); St(z, a, r + H + j, m); St(n, a, r + 2 * H + j, m);
-                }
+                case SimdLevel.Avx512: GruRows<V512>(b0, b1, H, x, xo, hh, ho, p, po, hs, a); break;
+                case SimdLevel.Avx2: GruRows<V256>(b0, b1, H, x, xo, hh, ho, p, po, hs, a); break;
+                default: GruRows<S1>(b0, b1, H, x, xo, hh, ho, p, po, hs, a); break;
             }
         });
         DisposeIfTemp(xc, xg); DisposeIfTemp(hc, hg); DisposeIfTemp(pc, hPrev);
         return (h, act);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruRows<T>(int b0, int b1, int H, float[] x, int xo, float[] hh, int ho, float[] p, int po, float[] hs, float[] a) where T : struct, ISimd<T>
+    {
+        var one = T.One;
+        for (int b = b0; b < b1; b++)
+            for (int j = 0; j < H; j += T.Count)
+            {
+                int r = b * 3 * H, m = Math.Min(T.Count, H - j);
+                var rg = Sig(V<T>(x, xo + r + j, m) + V<T>(hh, ho + r + j, m));
+                var z = Sig(V<T>(x, xo + r + H + j, m) + V<T>(hh, ho + r + H + j, m));
+                var n = Tanh(V<T>(x, xo + r + 2 * H + j, m) + rg * V<T>(hh, ho + r + 2 * H + j, m));
+                St((one - z) * n + z * V<T>(p, po + b * H + j, m), hs, b * H + j, m);
+                St(rg, a, r + j, m); St(z, a, r + H + j, m); St(n, a, r + 2 * H + j, m);
+            }
     }
 
     public (Tensor dxg, Tensor dhg, Tensor dhPrev) GruCellBackward(Tensor dh, Tensor act, Tensor hg, Tensor hPrev)
@@ -119,25 +151,36 @@ public sealed partial class CpuBackend
         var dxg = New(act.Shape); var dhg = New(act.Shape); var dhp = New(hPrev.Shape);
         float[] d = F(dhc), a = F(ac), hh = F(hc), p = F(pc), dx = F(dxg), dhh = F(dhg), dp = F(dhp);
         int dof = dhc.Layout.Offset, ao = ac.Layout.Offset, ho = hc.Layout.Offset, po = pc.Layout.Offset;
-        Par.For(B, CellWork(B, H), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
+        var level = CpuSettings.Simd;
+        Par.For(B, CellWork(B, H), (b0, b1) =>
         {
-            var one = Vector256<float>.One;
-            for (int b = b0; b < b1; b++)
+            switch (level)
             {
-                for (int j = 0; j < H; j += 8)
-                {
-                    int r = b * 3 * H, s = b * H + j, m = Math.Min(8, H - j);
-                    var rg = V(a, ao + r + j, m); var z = V(a, ao + r + H + j, m); var n = V(a, ao + r + 2 * H + j, m); var g = V(d, dof + s, m);
-                    var dn = g * (one - z) * (one - n * n);
-                    var dz = g * (V(p, po + s, m) - n) * z * (one - z);
-                    var dr = dn * V(hh, ho + r + 2 * H + j, m) * rg * (one - rg);
-                    St(dr, dx, r + j, m); St(dz, dx, r + H + j, m); St(dn, dx, r + 2 * H + j, m);
-                    St(dr, dhh, r + j, m); St(dz, dhh, r + H + j, m); St(dn * rg, dhh, r + 2 * H + j, m);
-                    St(g * z, dp, s, m);
-                }
+                case SimdLevel.Avx512: GruBackwardRows<V512>(b0, b1, H, d, dof, a, ao, hh, ho, p, po, dx, dhh, dp); break;
+                case SimdLevel.Avx2: GruBackwardRows<V256>(b0, b1, H, d, dof, a, ao, hh, ho, p, po, dx, dhh, dp); break;
+                default: GruBackwardRows<S1>(b0, b1, H, d, dof, a, ao, hh, ho, p, po, dx, dhh, dp); break;
             }
         });
         DisposeIfTemp(dhc, dh); DisposeIfTemp(ac, act); DisposeIfTemp(hc, hg); DisposeIfTemp(pc, hPrev);
         return (dxg, dhg, dhp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruBackwardRows<T>(int b0, int b1, int H, float[] d, int dof, float[] a, int ao, float[] hh, int ho, float[] p, int po,
+        float[] dx, float[] dhh, float[] dp) where T : struct, ISimd<T>
+    {
+        var one = T.One;
+        for (int b = b0; b < b1; b++)
+            for (int j = 0; j < H; j += T.Count)
+            {
+                int r = b * 3 * H, s = b * H + j, m = Math.Min(T.Count, H - j);
+                var rg = V<T>(a, ao + r + j, m); var z = V<T>(a, ao + r + H + j, m); var n = V<T>(a, ao + r + 2 * H + j, m); var g = V<T>(d, dof + s, m);
+                var dn = g * (one - z) * (one - n * n);
+                var dz = g * (V<T>(p, po + s, m) - n) * z * (one - z);
+                var dr = dn * V<T>(hh, ho + r + 2 * H + j, m) * rg * (one - rg);
+                St(dr, dx, r + j, m); St(dz, dx, r + H + j, m); St(dn, dx, r + 2 * H + j, m);
+                St(dr, dhh, r + j, m); St(dz, dhh, r + H + j, m); St(dn * rg, dhh, r + 2 * H + j, m);
+                St(g * z, dp, s, m);
+            }
     }
 }

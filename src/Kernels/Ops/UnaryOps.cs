@@ -1,24 +1,24 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Engine.Kernels.Ops;
 
-// One struct per elementwise function: a scalar path and a Vector256 path. The CPU runs only the vector path (its
-// driver sends partial vectors and strided elements through it too, so an element's bits never depend on where it
-// sits); GPU backends compile only the scalar Invoke. Both follow PyTorch on NaN and signed zeros (checked against
-// PyTorch 1.13: relu(NaN) = NaN, relu(-0) = -0, clamp(-0, 0, 1) = -0, maximum(-0, 0) = -0, sign(NaN) = 0), and agree
-// bit for bit where the math is exact; transcendental functions agree to a few ulps across the two paths.
+// One struct per elementwise function: the scalar Invoke (what GPU backends compile) and Invoke<T>, written once
+// over the vector width (ISimd: V512, V256, S1). The CPU runs only Invoke<T> (its driver sends partial vectors and
+// strided elements through it too), so an element's bits depend neither on where it sits nor on the width. Both paths
+// follow PyTorch on NaN and signed zeros (checked against PyTorch 1.13: relu(NaN) = NaN, relu(-0) = -0,
+// clamp(-0, 0, 1) = -0, maximum(-0, 0) = -0, sign(NaN) = 0), and agree bit for bit where the math is exact;
+// transcendental functions agree to a few ulps across the two paths.
 
 public readonly struct IdentityOp : IUnaryOp
 {
     public float Invoke(float x) => x;
-    public Vector256<float> Invoke(Vector256<float> x) => x;
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => x;
 }
 
 public readonly struct NegOp : IUnaryOp
 {
     public float Invoke(float x) => -x;
-    public Vector256<float> Invoke(Vector256<float> x) => -x;
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => -x;
 }
 
 /// <summary>y = x * s + t.</summary>
@@ -26,52 +26,51 @@ public readonly struct AffineOp(float scale, float shift) : IUnaryOp
 {
     public readonly float Scale = scale, Shift = shift;
     public float Invoke(float x) => x * Scale + Shift;
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.FusedMultiplyAdd(x, Vector256.Create(Scale), Vector256.Create(Shift));
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.Fma(x, T.Create(Scale), T.Create(Shift));
 }
 
 public readonly struct ExpOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Exp(x);
-    public Vector256<float> Invoke(Vector256<float> x) => VMath.Exp(x);
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => VMath.Exp(x);
 }
 
 public readonly struct LogOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Log(x);
-    public Vector256<float> Invoke(Vector256<float> x) => VMath.Log(x);
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => VMath.Log(x);
 }
 
 public readonly struct SqrtOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Sqrt(x);
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Sqrt(x);
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.Sqrt(x);
 }
 
 public readonly struct AbsOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Abs(x);
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Abs(x);
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.Abs(x);
 }
 
-/// <summary>sign(x) in {-1, 0, 1}.</summary>
+/// <summary>sign(x) in {-1, 0, 1}; sign(NaN) = 0 as in PyTorch.</summary>
 public readonly struct SignOp : IUnaryOp
 {
     public float Invoke(float x) => x > 0 ? 1f : x < 0 ? -1f : 0f;
-    public Vector256<float> Invoke(Vector256<float> x) =>
-        (Vector256.GreaterThan(x, Vector256<float>.Zero) & Vector256<float>.One)
-        - (Vector256.LessThan(x, Vector256<float>.Zero) & Vector256<float>.One);
+    public T Invoke<T>(T x) where T : struct, ISimd<T> =>
+        (T.GreaterThan(x, T.Zero) & T.One) - (T.LessThan(x, T.Zero) & T.One);
 }
 
 public readonly struct SquareOp : IUnaryOp
 {
     public float Invoke(float x) => x * x;
-    public Vector256<float> Invoke(Vector256<float> x) => x * x;
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => x * x;
 }
 
 public readonly struct ReciprocalOp : IUnaryOp
 {
     public float Invoke(float x) => 1f / x;
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x;
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.One / x;
 }
 
 /// <summary>y = x^p for a constant p (exact for p = 2, 1, 0.5, -1; pow otherwise).</summary>
@@ -79,13 +78,13 @@ public readonly struct PowScalarOp(float p) : IUnaryOp
 {
     public readonly float P = p;
     public float Invoke(float x) => P == 2f ? x * x : P == 1f ? x : P == 0.5f ? MathF.Sqrt(x) : P == -1f ? 1f / x : MathF.Pow(x, P);
-    public Vector256<float> Invoke(Vector256<float> x)
+    public T Invoke<T>(T x) where T : struct, ISimd<T>
     {
         if (P == 2f) return x * x;
         if (P == 1f) return x;
-        if (P == 0.5f) return Vector256.Sqrt(x);
-        if (P == -1f) return Vector256<float>.One / x;
-        return Vector256.Create(Invoke(x[0]), Invoke(x[1]), Invoke(x[2]), Invoke(x[3]), Invoke(x[4]), Invoke(x[5]), Invoke(x[6]), Invoke(x[7]));
+        if (P == 0.5f) return T.Sqrt(x);
+        if (P == -1f) return T.One / x;
+        return Lanewise.Map(x, this);
     }
 }
 
@@ -93,15 +92,14 @@ public readonly struct PowScalarOp(float p) : IUnaryOp
 public readonly struct ReluOp : IUnaryOp
 {
     public float Invoke(float x) => x < 0 ? 0f : x;
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThan(x, Vector256<float>.Zero));
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.AndNot(x, T.LessThan(x, T.Zero));
 }
 
 public readonly struct LeakyReluOp(float slope) : IUnaryOp
 {
     public readonly float Slope = slope;
     public float Invoke(float x) => x > 0 ? x : x * Slope;
-    public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * Vector256.Create(Slope));
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.Select(T.GreaterThan(x, T.Zero), x, x * T.Create(Slope));
 }
 
 /// <summary>clamp(x) = x &lt; min ? min : x &gt; max ? max : x (NaN passes through, as in PyTorch).</summary>
@@ -109,10 +107,10 @@ public readonly struct ClampOp(float min, float max) : IUnaryOp
 {
     public readonly float Min = min, Max = max;
     public float Invoke(float x) => x < Min ? Min : x > Max ? Max : x;
-    public Vector256<float> Invoke(Vector256<float> x)
+    public T Invoke<T>(T x) where T : struct, ISimd<T>
     {
-        var lo = Vector256.Create(Min); var hi = Vector256.Create(Max);
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, lo), lo, Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x));
+        var lo = T.Create(Min); var hi = T.Create(Max);
+        return T.Select(T.LessThan(x, lo), lo, T.Select(T.GreaterThan(x, hi), hi, x));
     }
 }
 
@@ -120,7 +118,7 @@ public readonly struct ClampOp(float min, float max) : IUnaryOp
 public readonly struct SigmoidOp : IUnaryOp
 {
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VMath.Exp(-x));
+    public T Invoke<T>(T x) where T : struct, ISimd<T> => T.One / (T.One + VMath.Exp(-x));
 }
 
 /// <summary>
@@ -131,18 +129,18 @@ public readonly struct SigmoidOp : IUnaryOp
 public readonly struct TanhOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Tanh(x);
-    public Vector256<float> Invoke(Vector256<float> x)
+    public T Invoke<T>(T x) where T : struct, ISimd<T>
     {
-        var ax = Vector256.Abs(x);
+        var ax = T.Abs(x);
         var e = VMath.Exp(ax + ax);
-        var large = (Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One)) | (x & Vector256.Create(-0f));
+        var large = (T.One - T.Create(2f) / (e + T.One)) | (x & T.Create(-0f));
         var z = x * x;
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(-5.70498872745e-3f), z, Vector256.Create(2.06390887954e-2f));
-        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(-5.37397155531e-2f));
-        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(1.33314422036e-1f));
-        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(-3.33332819422e-1f));
-        var small = Vector256.FusedMultiplyAdd(p * z, x, x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.625f)), small, large);
+        var p = T.Fma(T.Create(-5.70498872745e-3f), z, T.Create(2.06390887954e-2f));
+        p = T.Fma(p, z, T.Create(-5.37397155531e-2f));
+        p = T.Fma(p, z, T.Create(1.33314422036e-1f));
+        p = T.Fma(p, z, T.Create(-3.33332819422e-1f));
+        var small = T.Fma(p * z, x, x);
+        return T.Select(T.LessThan(ax, T.Create(0.625f)), small, large);
     }
 }
 
@@ -150,8 +148,8 @@ public readonly struct TanhOp : IUnaryOp
 public readonly struct GeluOp : IUnaryOp
 {
     public float Invoke(float x) => 0.5f * x * (1f + Erf.Scalar(x * 0.70710678f));
-    public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.Create(0.5f) * x * (Vector256<float>.One + Erf.Vector(x * Vector256.Create(0.70710678f)));
+    public T Invoke<T>(T x) where T : struct, ISimd<T> =>
+        T.Create(0.5f) * x * (T.One + Erf.Of(x * T.Create(0.70710678f)));
 }
 
 /// <summary>erf with Abramowitz-Stegun 7.1.26 refined (max abs error ~1.5e-7, float32 level).</summary>
@@ -167,16 +165,36 @@ public static class Erf
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Vector(Vector256<float> x)
+    public static T Of<T>(T x) where T : struct, ISimd<T>
     {
-        var sign = x & Vector256.Create(-0f);
-        var a = Vector256.Abs(x);
-        var t = Vector256<float>.One / (Vector256<float>.One + Vector256.Create(0.3275911f) * a);
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(1.061405429f), t, Vector256.Create(-1.453152027f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(1.421413741f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(-0.284496736f));
-        p = Vector256.FusedMultiplyAdd(p, t, Vector256.Create(0.254829592f));
-        var y = Vector256<float>.One - p * t * VMath.Exp(-(a * a));
+        var sign = x & T.Create(-0f);
+        var a = T.Abs(x);
+        var t = T.One / (T.One + T.Create(0.3275911f) * a);
+        var p = T.Fma(T.Create(1.061405429f), t, T.Create(-1.453152027f));
+        p = T.Fma(p, t, T.Create(1.421413741f));
+        p = T.Fma(p, t, T.Create(-0.284496736f));
+        p = T.Fma(p, t, T.Create(0.254829592f));
+        var y = T.One - p * t * VMath.Exp(-(a * a));
         return y | sign;
+    }
+}
+
+/// <summary>Lane-by-lane fallbacks for functions with no vector form (pow with a general exponent).</summary>
+public static class Lanewise
+{
+    /// <summary>op's scalar Invoke on each lane of x.</summary>
+    public static T Map<T, TOp>(T x, TOp op) where T : struct, ISimd<T> where TOp : struct, IUnaryOp
+    {
+        Span<float> t = stackalloc float[T.Count];
+        for (int i = 0; i < T.Count; i++) t[i] = op.Invoke(T.Lane(x, i));
+        return T.Load(in t[0], 0);
+    }
+
+    /// <summary>f on each pair of lanes of a and b.</summary>
+    public static T Zip<T, TOp>(T a, T b, TOp op) where T : struct, ISimd<T> where TOp : struct, IBinaryOp
+    {
+        Span<float> t = stackalloc float[T.Count];
+        for (int i = 0; i < T.Count; i++) t[i] = op.Invoke(T.Lane(a, i), T.Lane(b, i));
+        return T.Load(in t[0], 0);
     }
 }

@@ -14,7 +14,23 @@ public class ElementwiseBitsTests
     public void EveryBinaryOpGivesTheSameBitsAtEveryPosition() => ElementwiseOps.CheckBinary(Device.Cpu);
 
     [Fact]
-    public void NaNAndSignedZerosFollowPyTorch() => PyTorchSpecials.Check(Device.Cpu);
+    public void NaNAndSignedZerosFollowPyTorch()
+    {
+        foreach (var level in CpuSettings.SupportedLevels)
+            using (CpuSettings.UseSimd(level)) PyTorchSpecials.Check(Device.Cpu);
+    }
+
+    [Fact]
+    public void EveryOpGivesTheSameBitsAtEveryWidth() => ElementwiseOps.CheckWidthsAgree();
+
+    [Fact]
+    public void AWidthTheMachineLacksIsRefused()
+    {
+        var beyond = (SimdLevel)((int)CpuSettings.BestSupported + 1);   // Avx512 on an AVX2 machine; past the enum here
+        var e = Assert.Throws<NotSupportedException>(() => CpuSettings.UseSimd(beyond));
+        Assert.Contains("support up to", e.Message);
+        Assert.Throws<NotSupportedException>(() => CpuSettings.Simd = beyond);
+    }
 
     [Fact]
     public void ReluOfNineNaNsIsNineNaNs()

@@ -1,9 +1,8 @@
-using System.Runtime.Intrinsics;
 using Engine.Optim.Ops;
 
 namespace Engine.Tests.Optim;
 
-/// <summary>The optimizer op structs: the Vector256 path (CPU) agrees with the scalar path (what GPU kernels run) lane by lane.</summary>
+/// <summary>The optimizer op structs: the vector path (CPU, here at 8 lanes) agrees with the scalar path (what GPU kernels run) lane by lane.</summary>
 public class OptimOpsTests
 {
     private static readonly float[] A = [0f, 1e-12f, 0.25f, 1f, 2.5f, 17f, 1e4f, 3e-3f, 0.5f, 9f, 1e-7f, 4f, 0.01f, 100f, 0.7f, 1.3f];
@@ -15,7 +14,7 @@ public class OptimOpsTests
     {
         for (int o = 0; o < A.Length; o += 8)
         {
-            var v = op.Invoke(Vector256.Create(A, o));
+            var v = op.Invoke(new V256(System.Runtime.Intrinsics.Vector256.Create(A, o))).V;
             for (int i = 0; i < 8; i++)
                 Assert.True(Same(v[i], op.Invoke(A[o + i])) || Math.Abs(v[i] - op.Invoke(A[o + i])) <= 1e-6f * Math.Max(1f, Math.Abs(op.Invoke(A[o + i]))), $"{typeof(T).Name}({A[o + i]}): vector {v[i]}, scalar {op.Invoke(A[o + i])}");
         }
@@ -25,7 +24,7 @@ public class OptimOpsTests
     {
         for (int o = 0; o < A.Length; o += 8)
         {
-            var v = op.Invoke(Vector256.Create(A, o), Vector256.Create(B, o));
+            var v = op.Invoke(new V256(System.Runtime.Intrinsics.Vector256.Create(A, o)), new V256(System.Runtime.Intrinsics.Vector256.Create(B, o))).V;
             for (int i = 0; i < 8; i++)
             {
                 float s = op.Invoke(A[o + i], B[o + i]);

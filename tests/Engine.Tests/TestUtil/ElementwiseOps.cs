@@ -130,6 +130,39 @@ public static class ElementwiseOps
         }
     }
 
+    /// <summary>
+    /// Every op on the CPU at every width this machine supports (AVX-512, AVX2, scalar): the same inputs (all pairs of
+    /// Values, in runs of 21 and through a strided view) give the same bits at every width.
+    /// </summary>
+    public static void CheckWidthsAgree()
+    {
+        var be = Device.Cpu.Backend;
+        int V = Values.Length, P = V * V;
+        var av = new float[P * Run]; var bv = new float[P * Run];
+        for (int i = 0; i < V; i++)
+            for (int j = 0; j < V; j++)
+                for (int k = 0; k < Run; k++) { av[(i * V + j) * Run + k] = Values[i]; bv[(i * V + j) * Run + k] = Values[j]; }
+        var a = Tensor.FromArray(av, P, Run); var b = Tensor.FromArray(bv, P, Run);
+        var at = Tensor.FromArray(Transposed(av, P, Run), Run, P).Transpose(0, 1);
+        var levels = CpuSettings.SupportedLevels;
+        Assert.Contains(SimdLevel.Scalar, levels);
+        void Same(string name, Func<float[]> run)
+        {
+            float[]? first = null; SimdLevel firstLevel = default;
+            foreach (var level in levels)
+            {
+                float[] y;
+                using (CpuSettings.UseSimd(level)) y = run();
+                if (first == null) { first = y; firstLevel = level; continue; }
+                for (int i = 0; i < y.Length; i++)
+                    if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(first[i]))
+                        Assert.Fail($"{name}: element {i} (a = {av[i]:G9}, b = {bv[i]:G9}) is {y[i]:G9} at {level}, {first[i]:G9} at {firstLevel}");
+            }
+        }
+        foreach (var (name, op) in Unary()) { Same(name, () => Map(be, a, op).ToArray()); Same(name + " strided", () => Map(be, at, op).ToArray()); }
+        foreach (var (name, op) in Binary()) { Same(name, () => Zip(be, a, b, op).ToArray()); Same(name + " strided", () => Zip(be, at, b, op).ToArray()); }
+    }
+
     private static float[] Transposed(float[] x, int r, int c)
     {
         var t = new float[x.Length];
