@@ -10,6 +10,13 @@ namespace Engine.Kernels;
 /// </summary>
 internal static unsafe class Mem
 {
+    /// <summary>T.Count floats from p, at any width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T L<T>(float* p) where T : struct, ISimd<T> { Checked.Read(p, T.Count); return T.Load(p); }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void S<T>(T v, float* p) where T : struct, ISimd<T> { Checked.Write(p, T.Count); T.Store(v, p); }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(float* p) { Checked.Read(p, 8); return Vector256.Load(p); }
 

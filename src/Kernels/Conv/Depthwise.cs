@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Engine.Kernels.Cpu;
 
 namespace Engine.Kernels.Conv;
@@ -10,7 +9,7 @@ namespace Engine.Kernels.Conv;
 // H W input, R S kernel, P Q output. Stride 1 runs DepthwiseUnitStride (gathers only, fused backward); the code here
 // is the general (strided) path. Each input plane is first copied into a zero-padded plane xp of
 // (H + 2ph) x (W + 2pw), so the inner loops have no bounds checks:
-//   y[n,k,p,q]  = b[k] + sum_{r,s} w[k,r,s] * xp[n,c, p*sh + r*dh, q*sw + s*dw]     (vectorized along q when sw = 1)
+//   y[n,k,p,q]  = b[k] + sum_{r,s} w[k,r,s] * xp[n,c, p*sh + r*dh, q*sw + s*dw]     (vectorized along q when sw = 1, at the width CpuSettings.Simd selects)
 //   dw[k,r,s]   = sum_{n,p,q} dy[n,k,p,q] * xp[n,c, p*sh + r*dh, q*sw + s*dw]
 //   dxp[n,c, p*sh + r*dh, q*sw + s*dw] += w[k,r,s] * dy[n,k,p,q];  dx = the interior of dxp
 internal static unsafe class Depthwise
@@ -33,6 +32,7 @@ internal static unsafe class Depthwise
         var a = g.Args;
         if (DepthwiseUnitStride.Applies(a)) { DepthwiseUnitStride.Forward(x, w, bias, y, g); return; }
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
+        var level = CpuSettings.Simd;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             fixed (float* xp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
@@ -44,7 +44,13 @@ internal static unsafe class Depthwise
                     {
                         int k = c * g.M + m;
                         float b = bP == 0 ? 0f : ((float*)bP)[k];
-                        PlaneForward(xp, (float*)wP + (long)k * g.R * g.S, b, (float*)yP + ((long)n * g.K + k) * g.P * g.Q, g, a);
+                        float* wk = (float*)wP + (long)k * g.R * g.S, yk = (float*)yP + ((long)n * g.K + k) * g.P * g.Q;
+                        switch (level)
+                        {
+                            case SimdLevel.Avx512: PlaneForward<V512>(xp, wk, b, yk, g, a); break;
+                            case SimdLevel.Avx2: PlaneForward<V256>(xp, wk, b, yk, g, a); break;
+                            default: PlaneForward<S1>(xp, wk, b, yk, g, a); break;
+                        }
                     }
                 }
         });
@@ -52,7 +58,7 @@ internal static unsafe class Depthwise
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
-    private static void PlaneForward(float* xp, float* w, float b, float* y, in ConvShape g, in Conv2dArgs a)
+    private static void PlaneForward<T>(float* xp, float* w, float b, float* y, in ConvShape g, in Conv2dArgs a) where T : struct, ISimd<T>
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int p = 0; p < g.P; p++, y += Q)
@@ -60,16 +66,16 @@ internal static unsafe class Depthwise
             float* row = xp + p * a.StrideH * Wp;
             int q = 0;
             if (a.StrideW == 1)
-                for (; q <= Q - 8; q += 8)
+                for (; q <= Q - T.Count; q += T.Count)
                 {
-                    var acc = Vector256.Create(b);
+                    var acc = T.Create(b);
                     for (int r = 0; r < R; r++)
                     {
                         float* xr = row + r * a.DilationH * Wp + q; float* wr = w + r * S;
                         for (int s = 0; s < S; s++)
-                            acc = Vector256.FusedMultiplyAdd(Mem.Load(xr + s * a.DilationW), Vector256.Create(wr[s]), acc);
+                            acc = T.Fma(Mem.L<T>(xr + s * a.DilationW), T.Create(wr[s]), acc);
                     }
-                    Mem.Store(acc, y + q);
+                    Mem.S(acc, y + q);
                 }
             if (q < Q) { Mem.Writes(y + q, Q - q); Mem.Reads(row + q * a.StrideW, (long)(R - 1) * a.DilationH * Wp + (long)(Q - 1 - q) * a.StrideW + (S - 1) * a.DilationW + 1); }
             for (; q < Q; q++)
@@ -95,6 +101,7 @@ internal static unsafe class Depthwise
             return;
         }
         nint dyP = (nint)dy, wP = (nint)w, dxP = (nint)dx;
+        var level = CpuSettings.Simd;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
         {
             fixed (float* dxp = Scratch.Get(Scratch.Plane, (long)g.Hp * g.Wp))
@@ -105,7 +112,13 @@ internal static unsafe class Depthwise
                     for (int m = 0; m < g.M; m++)
                     {
                         int k = c * g.M + m;
-                        PlaneBackwardInput((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, (float*)wP + (long)k * g.R * g.S, dxp, g, a);
+                        float* dyk = (float*)dyP + ((long)n * g.K + k) * g.P * g.Q, wk = (float*)wP + (long)k * g.R * g.S;
+                        switch (level)
+                        {
+                            case SimdLevel.Avx512: PlaneBackwardInput<V512>(dyk, wk, dxp, g, a); break;
+                            case SimdLevel.Avx2: PlaneBackwardInput<V256>(dyk, wk, dxp, g, a); break;
+                            default: PlaneBackwardInput<S1>(dyk, wk, dxp, g, a); break;
+                        }
                     }
                     float* dxn = (float*)dxP + (long)t * g.H * g.W;
                     Mem.Writes(dxn, (long)g.H * g.W); Mem.Reads(dxp, (long)g.Hp * g.Wp);
@@ -117,7 +130,7 @@ internal static unsafe class Depthwise
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
-    private static void PlaneBackwardInput(float* dy, float* w, float* dxp, in ConvShape g, in Conv2dArgs a)
+    private static void PlaneBackwardInput<T>(float* dy, float* w, float* dxp, in ConvShape g, in Conv2dArgs a) where T : struct, ISimd<T>
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int p = 0; p < g.P; p++, dy += Q)
@@ -132,9 +145,9 @@ internal static unsafe class Depthwise
                     int q = 0;
                     if (a.StrideW == 1)
                     {
-                        var wv = Vector256.Create(ws);
-                        for (; q <= Q - 8; q += 8)
-                            Mem.Store(Vector256.FusedMultiplyAdd(Mem.Load(dy + q), wv, Mem.Load(d + q)), d + q);
+                        var wv = T.Create(ws);
+                        for (; q <= Q - T.Count; q += T.Count)
+                            Mem.S(T.Fma(Mem.L<T>(dy + q), wv, Mem.L<T>(d + q)), d + q);
                     }
                     if (q < Q) { Mem.Reads(dy + q, Q - q); Mem.Writes(d + q * a.StrideW, (long)(Q - 1 - q) * a.StrideW + 1); }
                     for (; q < Q; q++) d[q * a.StrideW] += ws * dy[q];
@@ -153,6 +166,7 @@ internal static unsafe class Depthwise
             return;
         }
         nint dyP = (nint)dy, xP = (nint)x, dwP = (nint)dw;
+        var level = CpuSettings.Simd;
         Par.For(g.C, (long)g.N * g.K * g.P * g.Q * g.R * g.S, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             int RS = g.R * g.S;
@@ -167,7 +181,13 @@ internal static unsafe class Depthwise
                         {
                             // The padded plane is rebuilt per m; M is 1 in practice.
                             Pad((float*)xP + ((long)n * g.C + c) * g.H * g.W, g, a, xp);
-                            PlaneBackwardWeight((float*)dyP + ((long)n * g.K + k) * g.P * g.Q, xp, acc, g, a);
+                            float* dyk = (float*)dyP + ((long)n * g.K + k) * g.P * g.Q;
+                            switch (level)
+                            {
+                                case SimdLevel.Avx512: PlaneBackwardWeight<V512>(dyk, xp, acc, g, a); break;
+                                case SimdLevel.Avx2: PlaneBackwardWeight<V256>(dyk, xp, acc, g, a); break;
+                                default: PlaneBackwardWeight<S1>(dyk, xp, acc, g, a); break;
+                            }
                         }
                         Mem.Writes((float*)dwP + (long)k * RS, RS);
                         for (int i = 0; i < RS; i++) ((float*)dwP)[(long)k * RS + i] = (float)acc[i];
@@ -177,24 +197,24 @@ internal static unsafe class Depthwise
 
     /// <summary>acc[r*S + s] += sum_{p,q} dy[p,q] * xp[p*sh + r*dh, q*sw + s*dw] for one plane (float vectors per row, summed in double per plane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PlaneBackwardWeight(float* dy, float* xp, Span<double> acc, in ConvShape g, in Conv2dArgs a)
+    private static void PlaneBackwardWeight<T>(float* dy, float* xp, Span<double> acc, in ConvShape g, in Conv2dArgs a) where T : struct, ISimd<T>
     {
         int R = g.R, S = g.S, Q = g.Q, Wp = g.Wp;
         for (int r = 0; r < R; r++)
             for (int s = 0; s < S; s++)
             {
-                var v = Vector256<float>.Zero; float t = 0f;
+                var v = T.Zero; float t = 0f;
                 float* d = dy;
                 for (int p = 0; p < g.P; p++, d += Q)
                 {
                     float* xr = xp + (p * a.StrideH + r * a.DilationH) * Wp + s * a.DilationW;
                     int q = 0;
                     if (a.StrideW == 1)
-                        for (; q <= Q - 8; q += 8) v = Vector256.FusedMultiplyAdd(Mem.Load(d + q), Mem.Load(xr + q), v);
+                        for (; q <= Q - T.Count; q += T.Count) v = T.Fma(Mem.L<T>(d + q), Mem.L<T>(xr + q), v);
                     if (q < Q) { Mem.Reads(d + q, Q - q); Mem.Reads(xr + q * a.StrideW, (long)(Q - 1 - q) * a.StrideW + 1); }
                     for (; q < Q; q++) t += d[q] * xr[q * a.StrideW];
                 }
-                acc[r * S + s] += Vector256.Sum(v) + t;
+                acc[r * S + s] += T.Sum(v) + t;
             }
     }
 }

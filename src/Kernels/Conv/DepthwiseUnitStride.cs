@@ -16,27 +16,37 @@ internal static unsafe class DepthwiseUnitStride
     public static bool Applies(in Conv2dArgs a) => a.StrideH == 1 && a.StrideW == 1;
 
     /// <summary>x padded by (ph, pw); the stencil reads rows p + r*dh and columns q + s*dw up to a vector past Q.</summary>
-    private static PaddedPlane XPlane(in ConvShape g, in Conv2dArgs a) =>
-        new(g.H, g.W, a.PadH, a.PadW, g.H + 2 * a.PadH, PaddedPlane.Up8(g.Q) + (g.S - 1) * a.DilationW);
+    private static PaddedPlane XPlane(in ConvShape g, in Conv2dArgs a, int lanes) =>
+        new(g.H, g.W, a.PadH, a.PadW, g.H + 2 * a.PadH, PaddedPlane.UpLanes(g.Q, lanes) + (g.S - 1) * a.DilationW);
 
     /// <summary>
     /// dy placed so that the flipped-kernel gather for dx reads from Origin (padding dh*(R-1) - ph, which is negative,
     /// a crop, when ph exceeds the kernel's reach) and the weight taps read dy itself at (Top, Left).
     /// </summary>
-    private static (PaddedPlane Plane, int Origin) DyPlane(in ConvShape g, in Conv2dArgs a)
+    private static (PaddedPlane Plane, int Origin) DyPlane(in ConvShape g, in Conv2dArgs a, int lanes)
     {
         int padT = a.DilationH * (g.R - 1) - a.PadH, padL = a.DilationW * (g.S - 1) - a.PadW;
         int top = Math.Max(0, padT), left = Math.Max(0, padL), row0 = top - padT, col0 = left - padL;
         int rows = Math.Max(top + g.P, row0 + g.H + (g.R - 1) * a.DilationH);
-        int ld = Math.Max(left + PaddedPlane.Up8(g.Q), col0 + PaddedPlane.Up8(g.W) + (g.S - 1) * a.DilationW);
+        int ld = Math.Max(left + PaddedPlane.UpLanes(g.Q, lanes), col0 + PaddedPlane.UpLanes(g.W, lanes) + (g.S - 1) * a.DilationW);
         return (new PaddedPlane(g.P, g.Q, top, left, rows, ld), row0 * ld + col0);
     }
 
     /// <summary>y[N,K,P,Q] (overwritten) = depthwise conv of x[N,C,H,W] with w[K,1,R,S], plus bias[K] when not null.</summary>
     public static void Forward(float* x, float* w, float* bias, float* y, ConvShape g)
     {
+        switch (CpuSettings.Simd)
+        {
+            case SimdLevel.Avx512: Forward<V512>(x, w, bias, y, g); break;
+            case SimdLevel.Avx2: Forward<V256>(x, w, bias, y, g); break;
+            default: Forward<S1>(x, w, bias, y, g); break;
+        }
+    }
+
+    private static void Forward<T>(float* x, float* w, float* bias, float* y, ConvShape g) where T : struct, ISimd<T>
+    {
         var a = g.Args;
-        var xpl = XPlane(g, a);
+        var xpl = XPlane(g, a, T.Count);
         int RS = g.R * g.S, dh = a.DilationH, dw = a.DilationW;
         nint xP = (nint)x, wP = (nint)w, bP = (nint)bias, yP = (nint)y;
         Par.For(g.N * g.C, (long)g.N * g.K * g.P * g.Q * RS, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t0, t1) =>
@@ -52,7 +62,7 @@ internal static unsafe class DepthwiseUnitStride
                     {
                         int k = c * g.M + m;
                         float b = bP == 0 ? 0f : ((float*)bP)[k];
-                        DepthwiseTaps.Gather(buf, xpl.Ld, (float*)wP + (long)k * RS, g.R, g.S, dh, dw, b,
+                        DepthwiseTaps.Gather<T>(buf, xpl.Ld, (float*)wP + (long)k * RS, g.R, g.S, dh, dw, b,
                             (float*)yP + ((long)n * g.K + k) * g.P * g.Q, g.P, g.Q, add: false);
                     }
                 }
@@ -70,10 +80,21 @@ internal static unsafe class DepthwiseUnitStride
     public static void Backward(float* dy, ReadOnlySpan<int> dyStrides, float* x, float* w, float* dx, float* dwOut, float* db,
         ConvShape g)
     {
+        switch (CpuSettings.Simd)
+        {
+            case SimdLevel.Avx512: Backward<V512>(dy, dyStrides, x, w, dx, dwOut, db, g); break;
+            case SimdLevel.Avx2: Backward<V256>(dy, dyStrides, x, w, dx, dwOut, db, g); break;
+            default: Backward<S1>(dy, dyStrides, x, w, dx, dwOut, db, g); break;
+        }
+    }
+
+    private static void Backward<T>(float* dy, ReadOnlySpan<int> dyStrides, float* x, float* w, float* dx, float* dwOut, float* db,
+        ConvShape g) where T : struct, ISimd<T>
+    {
         var a = g.Args;
         int RS = g.R * g.S, dh = a.DilationH, dwl = a.DilationW;
-        var xpl = XPlane(g, a);
-        var (dpl, origin) = DyPlane(g, a);
+        var xpl = XPlane(g, a, T.Count);
+        var (dpl, origin) = DyPlane(g, a, T.Count);
         long sN = dyStrides[0], sK = dyStrides[1], sP = dyStrides[2], sQ = dyStrides[3];
         bool needDx = dx != null, needDw = dwOut != null, needDb = db != null;
 
@@ -114,9 +135,9 @@ internal static unsafe class DepthwiseUnitStride
                             if (src != last) { lastSum = dpl.CopyIn(src, sP, sQ, yb, needDb); last = src; }
                             if (needDb) acc[RS] += lastSum;
                             if (needDx)
-                                DepthwiseTaps.Gather(yb + origin, dpl.Ld, wfp + (long)k * RS, g.R, g.S, dh, dwl, 0f,
+                                DepthwiseTaps.Gather<T>(yb + origin, dpl.Ld, wfp + (long)k * RS, g.R, g.S, dh, dwl, 0f,
                                     (float*)dxP + plane, g.H, g.W, add: m > 0);
-                            if (needDw) DepthwiseTaps.WeightTaps(dyAt, dpl.Ld, xb, xpl.Ld, g.R, g.S, dh, dwl, g.P, g.Q, acc);
+                            if (needDw) DepthwiseTaps.WeightTaps<T>(dyAt, dpl.Ld, xb, xpl.Ld, g.R, g.S, dh, dwl, g.P, g.Q, acc);
                         }
                     }
                 }

@@ -13,8 +13,8 @@ internal readonly unsafe record struct PaddedPlane(int Hs, int Ws, int Top, int 
 {
     public int Size => Rows * Ld;
 
-    /// <summary>x rounded up to a whole number of 8-float vectors.</summary>
-    public static int Up8(int x) => (x + 7) & ~7;
+    /// <summary>x rounded up to a whole number of vectors of the given lanes.</summary>
+    public static int UpLanes(int x, int lanes) => (x + lanes - 1) / lanes * lanes;
 
     public void Clear(float* buf) { Mem.Writes(buf, Size); new Span<float>(buf, Size).Clear(); }
 

@@ -14,7 +14,8 @@ public sealed partial class CpuBackend
         var y = New(Shape.Wrap([x.Shape[0], x.Shape[1], P, Q]));
         var idx = New(y.Shape, dtype: DType.Int32);
         float[] xs = F(xc), ys = F(y); int[] ids = I(idx); int xo = xc.Layout.Offset;
-        if (Pool.Pool2x2.Applies(a))
+        // The fast kernel carries indices as floats: exact below 2^24 elements per plane.
+        if (Pool.Pool2x2.Applies(a) && (long)H * W < 1 << 24)
         {
             Par.For(planes, (long)planes * H * W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {

@@ -1,72 +1,97 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Pool;
 
 // The common pooling window: 2x2, stride 2, no padding, over one [H,W] plane -> [P,Q] = [H/2, W/2] (floor).
 // Max: y[p,q] = max of x[2p..2p+1, 2q..2q+1], index = h*W + w of the first maximum in row-major window order,
-// a NaN wins (PyTorch's rule, as in the generic kernel). Eight outputs at a time: 16 inputs of each of the two rows
-// are split into even and odd columns (shuffle + cross-lane permute), then three compare-and-blend steps.
+// a NaN wins (PyTorch's rule, as in the generic kernel). A vector of outputs at a time (generic over the width):
+// 2 * lanes inputs of each of the two rows are split into even and odd columns (ISimd.Deinterleave), then three
+// compare-and-blend steps; indices are carried as floats (exact below 2^24) and stored as int32. The last outputs of a
+// row, fewer than a vector, go through the one-lane S1 instance of the same code.
 internal static unsafe class Pool2x2
 {
     public static bool Applies(Pool2dArgs a) => a.KernelH == 2 && a.KernelW == 2 && a.StrideH == 2 && a.StrideW == 2 && a.PadH == 0 && a.PadW == 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static readonly float[] Iota2 = Enumerable.Range(0, 16).Select(i => 2f * i).ToArray();   // 0, 2, 4, ...
 
     public static void MaxPlane(float* x, int H, int W, float* y, int* idx)
+    {
+        switch (CpuSettings.Simd)
+        {
+            case SimdLevel.Avx512: MaxPlane<V512>(x, H, W, y, idx); break;
+            case SimdLevel.Avx2: MaxPlane<V256>(x, H, W, y, idx); break;
+            default: MaxPlane<S1>(x, H, W, y, idx); break;
+        }
+    }
+
+    public static void AvgPlane(float* x, int H, int W, float* y)
+    {
+        switch (CpuSettings.Simd)
+        {
+            case SimdLevel.Avx512: AvgPlane<V512>(x, H, W, y); break;
+            case SimdLevel.Avx2: AvgPlane<V256>(x, H, W, y); break;
+            default: AvgPlane<S1>(x, H, W, y); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPlane<T>(float* x, int H, int W, float* y, int* idx) where T : struct, ISimd<T>
     {
         int P = H / 2, Q = W / 2;
         for (int p = 0; p < P; p++, y += Q, idx += Q)
         {
             float* r0 = x + 2 * p * W, r1 = r0 + W;
-            Mem.Reads(r0, 2 * Q); Mem.Reads(r1, 2 * Q); Mem.Writes(y, Q);
+            Mem.Reads(r0, 2 * Q); Mem.Reads(r1, 2 * Q); Mem.Writes(y, Q); Mem.Writes((float*)idx, Q);
             int q = 0;
-            if (Avx2.IsSupported)
-            {
-                var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-                for (; q <= Q - 8; q += 8)
-                {
-                    var (a, b) = Split(r0 + 2 * q); var (c, d) = Split(r1 + 2 * q);
-                    var ia = Vector256.Create(2 * p * W + 2 * q) + step;
-                    var best = a; var bi = ia;
-                    Take(ref best, ref bi, b, ia + Vector256.Create(1));
-                    Take(ref best, ref bi, c, ia + Vector256.Create(W));
-                    Take(ref best, ref bi, d, ia + Vector256.Create(W + 1));
-                    Mem.Store(best, y + q); Mem.Store(bi, idx + q);
-                }
-            }
-            for (; q < Q; q++)
-            {
-                int h0 = 2 * p * W + 2 * q;
-                float best = r0[2 * q]; int bi = h0;
-                float v = r0[2 * q + 1]; if (v > best || float.IsNaN(v)) { best = v; bi = h0 + 1; }
-                v = r1[2 * q]; if (v > best || float.IsNaN(v)) { best = v; bi = h0 + W; }
-                v = r1[2 * q + 1]; if (v > best || float.IsNaN(v)) { best = v; bi = h0 + W + 1; }
-                y[q] = best; idx[q] = bi;
-            }
+            for (; q <= Q - T.Count; q += T.Count) MaxVector<T>(r0, r1, y, idx, p, q, W);
+            for (; q < Q; q++) MaxVector<S1>(r0, r1, y, idx, p, q, W);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Outputs q .. q + lanes of row p.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxVector<T>(float* r0, float* r1, float* y, int* idx, int p, int q, int W) where T : struct, ISimd<T>
+    {
+        T.Deinterleave(Mem.L<T>(r0 + 2 * q), Mem.L<T>(r0 + 2 * q + T.Count), out var a, out var b);
+        T.Deinterleave(Mem.L<T>(r1 + 2 * q), Mem.L<T>(r1 + 2 * q + T.Count), out var c, out var d);
+        var ia = T.Create(2 * p * W + 2 * q) + T.Load(in Iota2[0], 0);
+        var best = a; var bi = ia;
+        Take(ref best, ref bi, b, ia + T.One);
+        Take(ref best, ref bi, c, ia + T.Create(W));
+        Take(ref best, ref bi, d, ia + T.Create(W + 1));
+        Mem.S(best, y + q);
+        T.StoreInt32(bi, idx + q);
+    }
 
-    public static void AvgPlane(float* x, int H, int W, float* y)
+    /// <summary>Where v beats best (greater, or NaN), take v and its index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take<T>(ref T best, ref T bi, T v, T iv) where T : struct, ISimd<T>
+    {
+        var m = T.GreaterThan(v, best) | ~T.Equals(v, v);
+        best = T.Select(m, v, best);
+        bi = T.Select(m, iv, bi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AvgPlane<T>(float* x, int H, int W, float* y) where T : struct, ISimd<T>
     {
         int P = H / 2, Q = W / 2;
-        var quarter = Vector256.Create(0.25f);
         for (int p = 0; p < P; p++, y += Q)
         {
             float* r0 = x + 2 * p * W, r1 = r0 + W;
             Mem.Reads(r0, 2 * Q); Mem.Reads(r1, 2 * Q); Mem.Writes(y, Q);
             int q = 0;
-            if (Avx2.IsSupported)
-                for (; q <= Q - 8; q += 8)
-                {
-                    var (a, b) = Split(r0 + 2 * q); var (c, d) = Split(r1 + 2 * q);
-                    Mem.Store((a + b + (c + d)) * quarter, y + q);
-                }
-            for (; q < Q; q++) y[q] = (r0[2 * q] + r0[2 * q + 1] + (r1[2 * q] + r1[2 * q + 1])) * 0.25f;
+            for (; q <= Q - T.Count; q += T.Count) AvgVector<T>(r0, r1, y, q);
+            for (; q < Q; q++) AvgVector<S1>(r0, r1, y, q);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AvgVector<T>(float* r0, float* r1, float* y, int q) where T : struct, ISimd<T>
+    {
+        T.Deinterleave(Mem.L<T>(r0 + 2 * q), Mem.L<T>(r0 + 2 * q + T.Count), out var a, out var b);
+        T.Deinterleave(Mem.L<T>(r1 + 2 * q), Mem.L<T>(r1 + 2 * q + T.Count), out var c, out var d);
+        Mem.S((a + b + (c + d)) * T.Create(0.25f), y + q);
     }
 
     /// <summary>dx (zeroed by the caller) += dy/4 spread over each window.</summary>
@@ -84,22 +109,5 @@ internal static unsafe class Pool2x2
                 r0[2 * q] = g; r0[2 * q + 1] = g; r1[2 * q] = g; r1[2 * q + 1] = g;
             }
         }
-    }
-
-    /// <summary>16 consecutive floats -> (even columns, odd columns), 8 each, in order.</summary>
-    private static (Vector256<float> even, Vector256<float> odd) Split(float* s)
-    {
-        var v0 = Mem.Load(s); var v1 = Mem.Load(s + 8);
-        var e = Avx.Shuffle(v0, v1, 0b10_00_10_00); // x0 x2 x8 x10 | x4 x6 x12 x14
-        var o = Avx.Shuffle(v0, v1, 0b11_01_11_01); // x1 x3 x9 x11 | x5 x7 x13 x15
-        return (Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle());
-    }
-
-    /// <summary>Where v beats best (greater, or NaN), take v and its index.</summary>
-    private static void Take(ref Vector256<float> best, ref Vector256<int> bi, Vector256<float> v, Vector256<int> iv)
-    {
-        var m = Avx.Or(Avx.CompareGreaterThan(v, best), Avx.CompareUnordered(v, v));
-        best = Avx.BlendVariable(best, v, m);
-        bi = Avx.BlendVariable(bi.AsSingle(), iv.AsSingle(), m).AsInt32();
     }
 }

@@ -60,6 +60,14 @@ public unsafe interface ISimd<T> where T : struct, ISimd<T>
     /// </summary>
     static abstract T ReduceForLog(T x, out T e);
 
+    /// <summary>
+    /// 2 * Count consecutive floats (lo, then hi) split into the even-indexed and the odd-indexed ones, each in order
+    /// (the columns of a 2-wide window).
+    /// </summary>
+    static abstract void Deinterleave(T lo, T hi, out T even, out T odd);
+    /// <summary>Each lane converted to int32 (toward zero) and stored at p (integer-valued lanes: indices).</summary>
+    static abstract void StoreInt32(T v, int* p);
+
     /// <summary>The sum of the lanes (in the width's own order).</summary>
     static abstract float Sum(T v);
     /// <summary>Lane i.</summary>

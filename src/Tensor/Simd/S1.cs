@@ -67,6 +67,9 @@ public readonly unsafe struct S1 : ISimd<S1>
         return new(BitConverter.Int32BitsToSingle(bits - (ei << 23)) - 1f);
     }
 
+    public static void Deinterleave(S1 lo, S1 hi, out S1 even, out S1 odd) { even = lo; odd = hi; }
+    public static void StoreInt32(S1 v, int* p) => *p = (int)v.V;
+
     public static float Sum(S1 v) => v.V;
     public static float Lane(S1 v, int i) => v.V;
 }

@@ -63,6 +63,17 @@ public readonly unsafe struct V256 : ISimd<V256>
         return new((bits - Vector256.ShiftLeft(ei, 23)).AsSingle() - Vector256<float>.One);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(V256 lo, V256 hi, out V256 even, out V256 odd)
+    {
+        var e = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo.V, hi.V, 0b10_00_10_00);   // x0 x2 x8 x10 | x4 x6 x12 x14
+        var o = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo.V, hi.V, 0b11_01_11_01);   // x1 x3 x9 x11 | x5 x7 x13 x15
+        even = new(System.Runtime.Intrinsics.X86.Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle());
+        odd = new(System.Runtime.Intrinsics.X86.Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreInt32(V256 v, int* p) => Vector256.ConvertToInt32(v.V).Store(p);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V256 v) => Vector256.Sum(v.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Lane(V256 v, int i) => v.V.GetElement(i);
 }

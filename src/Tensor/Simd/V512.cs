@@ -63,6 +63,18 @@ public readonly unsafe struct V512 : ISimd<V512>
         return new((bits - Vector512.ShiftLeft(ei, 23)).AsSingle() - Vector512<float>.One);
     }
 
+    private static readonly Vector512<int> EvenIdx = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> OddIdx = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(V512 lo, V512 hi, out V512 even, out V512 odd)
+    {
+        even = new(System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo.V, EvenIdx, hi.V));
+        odd = new(System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(lo.V, OddIdx, hi.V));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreInt32(V512 v, int* p) => Vector512.ConvertToInt32(v.V).Store(p);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V512 v) => Vector512.Sum(v.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Lane(V512 v, int i) => v.V.GetElement(i);
 }
