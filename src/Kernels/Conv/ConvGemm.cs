@@ -27,11 +27,12 @@ internal static unsafe class ConvGemm
         // column matrix would be big (memory, and traffic that no longer stays in cache).
         bool implicitGemm = !direct && Im2ColB.Supports(a) && (long)g.L * g.PQ >= ImplicitMinColumns;
         // The weights are the A operand of every image's GEMM: packed once here instead of once per image.
-        long perGroup = Sgemm.PackedASize(g.Kg, g.L);
+        var tile = GemmTile.Current;
+        long perGroup = Sgemm.PackedASize(tile, g.Kg, g.L);
         var packed = Scratch.Get(Scratch.PackedWeights, g.G * perGroup);
         fixed (float* pw = packed)
         {
-            for (int gi = 0; gi < g.G; gi++) Sgemm.PackA(g.Kg, g.L, w + (long)gi * g.Kg * g.L, g.L, 1, pw + gi * perGroup);
+            for (int gi = 0; gi < g.G; gi++) Sgemm.PackA(tile, g.Kg, g.L, w + (long)gi * g.Kg * g.L, g.L, 1, pw + gi * perGroup);
             nint xp = (nint)x, wp = (nint)pw, bp = (nint)bias, yp = (nint)y;
             Par.For(g.N, (long)g.N * g.K * g.PQ * g.L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (n0, n1) =>
             {
@@ -45,9 +46,9 @@ internal static unsafe class ConvGemm
                         float* xg = (float*)xp + ((long)n * g.C + gi * g.Cg) * g.H * g.W;
                         float* wg = (float*)wp + gi * perGroup, yg = yn + (long)gi * g.Kg * g.PQ;
                         if (direct)
-                            Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(xg, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
+                            Sgemm.RunPackedA(tile, g.Kg, g.PQ, g.L, wg, new StridedB(xg, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
                         else if (implicitGemm) // the packing reads the image, no column matrix
-                            Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
+                            Sgemm.RunPackedA(tile, g.Kg, g.PQ, g.L, wg, new Im2ColB(xg, g.H, g.W, g.R, g.S, g.Q, a),
                                 yg, g.PQ, accumulate: bp != 0, parallel: false);
                         else
                         {
@@ -55,7 +56,7 @@ internal static unsafe class ConvGemm
                             fixed (float* col = Scratch.Get(Scratch.Col, (long)g.L * g.PQ))
                             {
                                 Im2Col.Pack(xg, g.Cg, g.H, g.W, g.R, g.S, g.P, g.Q, a, col);
-                                Sgemm.RunPackedA(g.Kg, g.PQ, g.L, wg, new StridedB(col, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
+                                Sgemm.RunPackedA(tile, g.Kg, g.PQ, g.L, wg, new StridedB(col, g.PQ, 1), yg, g.PQ, accumulate: bp != 0, parallel: false);
                             }
                         }
                     }

@@ -9,9 +9,9 @@ namespace Engine.Kernels.Conv;
 /// The im2col matrix of one image (one group) as a GEMM B operand, packed panel by panel straight from the image:
 /// an implicit GEMM. B(l, j) = x[c, p - ph + r*dh, q - pw + s*dw] (0 in the padding) with l = (c*R + r)*S + s,
 /// j = p*Q + q — the matrix <see cref="Im2Col.Pack"/> writes out (stride 1; the reference it is tested against).
-/// A panel row (one l, NR = 16 consecutive j) covers one or more output-row segments; each segment is one masked
-/// load per 8 lanes from its input row (lanes outside the segment or the image read nothing and give 0), and the
-/// segments, disjoint in lanes, are OR-ed together: two stores per panel row, no per-element branches.
+/// A panel row (one l, nr consecutive j: the tile's NR, 16 or 32) covers one or more output-row segments; each segment
+/// is one masked load per 8 lanes from its input row (lanes outside the segment or the image read nothing and give 0),
+/// and the segments, disjoint in lanes, are OR-ed together: no per-element branches.
 /// </summary>
 internal readonly unsafe struct Im2ColB : IBSource
 {
@@ -32,18 +32,17 @@ internal readonly unsafe struct Im2ColB : IBSource
     private static readonly Vector256<int> Iota = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void PackPanel(int k0, int kc, int j0, int n, float* bp)
+    public void PackPanel(int k0, int kc, int j0, int n, float* bp, int nr)
     {
-        const int NR = Sgemm.NR;
         int H = _h, W = _w, S = _s, Q = _q, RS = _r * S;
         int p0 = j0 / Q, q0 = j0 % Q;
         int c = k0 / RS, r = k0 % RS / S, s = k0 % S;
-        var lo = Iota; var hi = Iota + Vector256.Create(8);
-        for (int k = 0; k < kc; k++, bp += NR)
+        for (int k = 0; k < kc; k++, bp += nr)
         {
             float* plane = _x + (long)c * H * W;
             int dh = r * _a.DilationH - _a.PadH, dw = s * _a.DilationW - _a.PadW;
-            var acc0 = Vector256<float>.Zero; var acc1 = Vector256<float>.Zero;
+            // The panel row is built 8 lanes at a time: zeroed, then each segment OR-ed in.
+            for (int v = 0; v < nr; v += 8) Mem.StoreAt(bp + v, Vector256<float>.Zero);
             for (int j = 0, p = p0, q = q0; j < n; p++, q = 0)
             {
                 int len = Math.Min(n - j, Q - q);
@@ -55,15 +54,18 @@ internal readonly unsafe struct Im2ColB : IBSource
                     int shift = q + dw - j;
                     int t0 = Math.Max(j, -shift), t1 = Math.Min(j + len, W - shift);
                     var from = Vector256.Create(t0); var to = Vector256.Create(t1);
-                    var m0 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(lo, from), Vector256.LessThan(lo, to)).AsSingle();
-                    var m1 = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(hi, from), Vector256.LessThan(hi, to)).AsSingle();
                     float* src = plane + (long)h * W + shift;   // src[t] = x[h, t + shift]; masked-off lanes are not read
-                    acc0 = Avx.Or(acc0, Mem.MaskLoad(src, m0, Math.Max(t0, 0), Math.Min(t1, 8)));
-                    acc1 = Avx.Or(acc1, Mem.MaskLoad(src + 8, m1, Math.Max(t0 - 8, 0), Math.Min(t1 - 8, 8)));
+                    // Only the 8-lane chunks the segment touches.
+                    for (int v = Math.Max(t0, 0) & ~7; v < Math.Min(t1, nr); v += 8)
+                    {
+                        var lanes = Iota + Vector256.Create(v);
+                        var mask = Vector256.BitwiseAnd(Vector256.GreaterThanOrEqual(lanes, from), Vector256.LessThan(lanes, to)).AsSingle();
+                        var got = Mem.MaskLoad(src + v, mask, Math.Max(t0 - v, 0), Math.Min(t1 - v, 8));
+                        Mem.StoreAt(bp + v, Avx.Or(Mem.Load(bp + v), got));
+                    }
                 }
                 j += len;
             }
-            Mem.StoreAt(bp, acc0); Mem.StoreAt(bp + 8, acc1);
             if (++s == S) { s = 0; if (++r == _r) { r = 0; c++; } }
         }
     }

@@ -9,14 +9,14 @@ namespace Engine.Kernels.Gemm;
 /// </summary>
 public interface IBSource
 {
-    /// <summary>bp[k][NR] = B(k0 + k, j0 + j) for k &lt; kc, j &lt; n; columns n..NR-1 zero.</summary>
-    unsafe void PackPanel(int k0, int kc, int j0, int n, float* bp);
+    /// <summary>bp[k][nr] = B(k0 + k, j0 + j) for k &lt; kc, j &lt; n; columns n..nr-1 zero (nr: the tile's NR, a multiple of 8).</summary>
+    unsafe void PackPanel(int k0, int kc, int j0, int n, float* bp, int nr);
 }
 
 /// <summary>B(k, j) = b[k*rsB + j*csB]: row-major, transposed (rsB = 1) or broadcast (a stride 0).</summary>
 public readonly unsafe struct StridedB(float* b, int rsB, int csB) : IBSource
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PackPanel(int k0, int kc, int j0, int n, float* bp) =>
-        Packing.PackBPanel(b + (long)k0 * rsB + (long)j0 * csB, rsB, csB, kc, n, bp);
+    public void PackPanel(int k0, int kc, int j0, int n, float* bp, int nr) =>
+        Packing.PackBPanel(b + (long)k0 * rsB + (long)j0 * csB, rsB, csB, kc, n, bp, nr);
 }

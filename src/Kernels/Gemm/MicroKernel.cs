@@ -9,18 +9,11 @@ namespace Engine.Kernels.Gemm;
 // the layout AMD's BLIS uses on Zen. Each k step: 2 loads, 6 broadcasts, 12 FMAs.
 internal static unsafe class MicroKernel
 {
-    /// <summary>c[i*ldc + j] (= or +=) sum_k ap[k*6+i] * bp[k*16+j] for i &lt; m, j &lt; n.</summary>
+    /// <summary>c[i*ldc + j] (= or +=) sum_k ap[k*6+i] * bp[k*16+j] for i &lt; m, j &lt; n (AVX2 + FMA).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* ap, float* bp, float* c, int ldc, int m, int n, bool accumulate)
     {
         Mem.Reads(ap, (long)kc * 6); Mem.Reads(bp, (long)kc * 16);
-        if (Fma.IsSupported) RunFma(kc, ap, bp, c, ldc, m, n, accumulate);
-        else RunScalar(kc, ap, bp, c, ldc, m, n, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunFma(int kc, float* ap, float* bp, float* c, int ldc, int m, int n, bool accumulate)
-    {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         // The C tile's 6 rows are touched again only after the k loop: ask for them now, so the loads after the loop
@@ -67,7 +60,7 @@ internal static unsafe class MicroKernel
         Avx.Store(t, c00); Avx.Store(t + 8, c01); Avx.Store(t + 16, c10); Avx.Store(t + 24, c11);
         Avx.Store(t + 32, c20); Avx.Store(t + 40, c21); Avx.Store(t + 48, c30); Avx.Store(t + 56, c31);
         Avx.Store(t + 64, c40); Avx.Store(t + 72, c41); Avx.Store(t + 80, c50); Avx.Store(t + 88, c51);
-        CopyEdge(t, c, ldc, m, n, accumulate);
+        CopyEdge(t, 16, c, ldc, m, n, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -77,28 +70,31 @@ internal static unsafe class MicroKernel
         Mem.StoreAt(c, lo); Mem.StoreAt(c + 8, hi);
     }
 
-    private static void CopyEdge(float* t, float* c, int ldc, int m, int n, bool accumulate)
+    /// <summary>The valid m x n corner of a spilled tile (rows nr floats apart) into C.</summary>
+    internal static void CopyEdge(float* t, int nr, float* c, int ldc, int m, int n, bool accumulate)
     {
         for (int i = 0; i < m; i++)
         {
-            float* row = c + (long)i * ldc; float* tr = t + i * 16;
+            float* row = c + (long)i * ldc; float* tr = t + i * nr;
             Mem.Writes(row, n);
             if (accumulate) for (int j = 0; j < n; j++) row[j] += tr[j];
             else for (int j = 0; j < n; j++) row[j] = tr[j];
         }
     }
 
-    /// <summary>The same tile without AVX2/FMA (other CPUs): plain float loops over the packed panels.</summary>
-    private static void RunScalar(int kc, float* ap, float* bp, float* c, int ldc, int m, int n, bool accumulate)
+    /// <summary>The same tile without vector units (other CPUs, or ENGINE_SIMD=scalar): plain float loops over the packed panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunScalar(int kc, float* ap, float* bp, float* c, int ldc, int m, int n, bool accumulate)
     {
+        Mem.Reads(ap, (long)kc * 6); Mem.Reads(bp, (long)kc * 16);
         float* t = stackalloc float[96];
         new Span<float>(t, 96).Clear();
         for (int k = 0; k < kc; k++, ap += 6, bp += 16)
             for (int i = 0; i < 6; i++)
             {
                 float a = ap[i]; float* tr = t + i * 16;
-                for (int j = 0; j < 16; j++) tr[j] += a * bp[j];
+                for (int j = 0; j < 16; j++) tr[j] = MathF.FusedMultiplyAdd(a, bp[j], tr[j]);
             }
-        CopyEdge(t, c, ldc, m, n, accumulate);
+        CopyEdge(t, 16, c, ldc, m, n, accumulate);
     }
 }

@@ -5,15 +5,16 @@ namespace Engine.Kernels.Gemm;
 // Packing of GEMM operands into the panel order the micro-kernel streams (BLIS).
 //   A block [mc, kc] (element (i,k) at a[i*rsA + k*csA]) -> panels of MR rows: ap[panel][k][MR]
 //   B block [kc, nc] (element (k,j) at b[k*rsB + j*csB]) -> panels of NR cols: bp[panel][k][NR]
+// MR and NR are the tile's (ITile: 6 x 16 at AVX2, 12 x 32 at AVX-512); NR is a multiple of 8.
 // Rows / columns past the edge are zero-filled, so the micro-kernel always runs a full MR x NR tile.
 // Any strides work (transposed operands, broadcast stride 0): the packing absorbs them, with a
 // contiguous fast path for the two common orders.
 internal static unsafe class Packing
 {
+    /// <summary>An A block [mc, kc] into panels ap[panel][k][MR] (rows past mc zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackA(float* a, int rsA, int csA, int mc, int kc, float* ap)
+    public static void PackA(float* a, int rsA, int csA, int mc, int kc, float* ap, int MR)
     {
-        const int MR = Sgemm.MR;
         for (int i0 = 0; i0 < mc; i0 += MR)
         {
             int m = Math.Min(MR, mc - i0);
@@ -24,12 +25,9 @@ internal static unsafe class Packing
             {
                 // A^T storage: the MR rows of one column k are adjacent.
                 for (int k = 0; k < kc; k++, ap += MR)
-                {
-                    float* s = src + (long)k * csA;
-                    ap[0] = s[0]; ap[1] = s[1]; ap[2] = s[2]; ap[3] = s[3]; ap[4] = s[4]; ap[5] = s[5];
-                }
+                    new ReadOnlySpan<float>(src + (long)k * csA, MR).CopyTo(new Span<float>(ap, MR));
             }
-            else if (m == MR && csA == 1)
+            else if (m == MR && csA == 1 && MR == 6)
             {
                 // Row-major A: read six rows side by side.
                 float* r0 = src, r1 = src + rsA, r2 = src + 2L * rsA, r3 = src + 3L * rsA, r4 = src + 4L * rsA, r5 = src + 5L * rsA;
@@ -37,6 +35,16 @@ internal static unsafe class Packing
                 {
                     ap[0] = r0[k]; ap[1] = r1[k]; ap[2] = r2[k]; ap[3] = r3[k]; ap[4] = r4[k]; ap[5] = r5[k];
                 }
+            }
+            else if (m == MR && csA == 1)
+            {
+                // Row-major A, any MR: row by row, each written with stride MR.
+                for (int i = 0; i < MR; i++)
+                {
+                    float* r = src + (long)i * rsA, d = ap + i;
+                    for (int k = 0; k < kc; k++) d[k * MR] = r[k];
+                }
+                ap += (long)kc * MR;
             }
             else
             {
@@ -50,11 +58,10 @@ internal static unsafe class Packing
         }
     }
 
-    /// <summary>One NR-column panel: bp[k][NR] for k &lt; kc, n valid columns.</summary>
+    /// <summary>One NR-column panel: bp[k][NR] for k &lt; kc, n valid columns (the rest zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackBPanel(float* src, int rsB, int csB, int kc, int n, float* bp)
+    public static void PackBPanel(float* src, int rsB, int csB, int kc, int n, float* bp, int NR)
     {
-        const int NR = Sgemm.NR;
         Mem.Writes(bp, (long)kc * NR);
         CheckedStrided(src, kc, rsB, n, csB);
         if (n == NR && csB == 1)
@@ -62,20 +69,17 @@ internal static unsafe class Packing
             for (int k = 0; k < kc; k++, bp += NR)
             {
                 float* s = src + (long)k * rsB;
-                Mem.Store(Mem.Load(s), bp);
-                Mem.Store(Mem.Load(s + 8), bp + 8);
+                for (int j = 0; j < NR; j += 8) Mem.Store(Mem.Load(s + j), bp + j);
             }
         }
         else if (rsB == 1 && n == NR && Avx.IsSupported)
         {
             // B^T storage, full panel: 8 k x 8 columns at a time through an in-register 8x8 transpose
-            // (16 contiguous column loads -> 16 row stores), the scalar loop below for the k tail.
+            // (contiguous column loads -> row stores), the scalar loop below for the k tail.
             int k = 0;
             for (; k <= kc - 8; k += 8, bp += 8 * NR)
-            {
-                Transpose8x8Store(src + k, csB, bp, NR);
-                Transpose8x8Store(src + 8L * csB + k, csB, bp + 8, NR);
-            }
+                for (int j = 0; j < NR; j += 8)
+                    Transpose8x8Store(src + (long)j * csB + k, csB, bp + j, NR);
             for (; k < kc; k++, bp += NR)
                 for (int j = 0; j < NR; j++) bp[j] = src[(long)j * csB + k];
         }

@@ -35,8 +35,8 @@ public class Im2ColBTests
         int P = a.OutH(g.H, g.R), Q = a.OutW(g.W, g.S), L = g.C * g.R * g.S, PQ = P * Q;
         var x = KernelAssert.Random(g.C * g.H * g.W, seed);
         var col = new float[L * PQ];
-        const int NR = Sgemm.NR;
-        var want = new float[NR * L]; var got = new float[NR * L];
+        const int MaxNR = 32;
+        var want = new float[MaxNR * L]; var got = new float[MaxNR * L];
         fixed (float* xp = x, cp = col, wp = want, gp = got)
         {
             using var r0 = Engine.Kernels.Checked.Region(xp, x.Length, "test x"); using var r1 = Engine.Kernels.Checked.Region(cp, col.Length, "test col");
@@ -44,17 +44,19 @@ public class Im2ColBTests
             Im2Col.Pack(xp, g.C, g.H, g.W, g.R, g.S, P, Q, a, cp);
             var implicitB = new Im2ColB(xp, g.H, g.W, g.R, g.S, Q, a);
             var explicitB = new StridedB(cp, PQ, 1);
-            // Every panel of columns, for K blocks that start mid-kernel (k0 = 1, 7, ...) as well as at 0.
+            // Every panel of columns, at both tiles' panel widths (AVX2 16, AVX-512 32), for K blocks that start
+            // mid-kernel (k0 = 1, 7, ...) as well as at 0.
+            foreach (int NR in new[] { 16, 32 })
             foreach (int k0 in new[] { 0, Math.Min(1, L - 1), Math.Min(7, L - 1) })
                 for (int j0 = 0; j0 < PQ; j0 += NR)
                 {
                     int n = Math.Min(NR, PQ - j0), kc = L - k0;
                     Array.Fill(got, float.NaN);
-                    explicitB.PackPanel(k0, kc, j0, n, wp);
-                    implicitB.PackPanel(k0, kc, j0, n, gp);
+                    explicitB.PackPanel(k0, kc, j0, n, wp, NR);
+                    implicitB.PackPanel(k0, kc, j0, n, gp, NR);
                     for (int i = 0; i < kc * NR; i++)
                         if (BitConverter.SingleToInt32Bits(want[i]) != BitConverter.SingleToInt32Bits(got[i]))
-                            Assert.Fail($"{g} k0 {k0} j0 {j0}: packed[{i / NR}][{i % NR}] is {got[i]}, expected {want[i]}");
+                            Assert.Fail($"{g} NR {NR} k0 {k0} j0 {j0}: packed[{i / NR}][{i % NR}] is {got[i]}, expected {want[i]}");
                 }
         }
     }
