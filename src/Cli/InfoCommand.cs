@@ -15,8 +15,9 @@ public static class InfoCommand
         Row("runtime", $".NET {Environment.Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
         Row("cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Row("threads (thread pool min)", ThreadPoolMin());
-        Row("SIMD", SimdLevel());
-        Row("vector width", $"{System.Numerics.Vector<float>.Count} floats ({System.Numerics.Vector<float>.Count * 32} bits)");
+        Row("SIMD (kernels)", Engine.Training.RunInfo.DetectSimd() + "; set with ENGINE_SIMD=avx512|avx2|scalar");
+        Row("SIMD (machine)", MachineSimd());
+        Row("threads (kernels)", CpuSettings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture) + "; set with ENGINE_THREADS");
         Row("best device (--device auto)", TrainSetup.ResolveDevice("auto").ToString());
         Row("devices", string.Join(", ", Devices()));
         foreach (var gpu in GpuLines()) Row("GPU", gpu);
@@ -55,6 +56,17 @@ public static class InfoCommand
         if (best != Device.Cpu) yield return best.ToString();
     }
 
-    public static string SimdLevel() =>
-        Avx512F.IsSupported ? "AVX-512F" : Avx2.IsSupported && Fma.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+    /// <summary>The instruction sets the CPU reports and what .NET accelerates.</summary>
+    public static string MachineSimd()
+    {
+        var sets = new List<string>();
+        if (Avx512F.IsSupported) sets.Add("AVX-512F");
+        if (Avx512BW.IsSupported) sets.Add("BW");
+        if (Avx512DQ.IsSupported) sets.Add("DQ");
+        if (Avx512Vbmi.IsSupported) sets.Add("VBMI");
+        if (Avx2.IsSupported) sets.Add("AVX2");
+        if (Fma.IsSupported) sets.Add("FMA");
+        string accel = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "none";
+        return $"{(sets.Count == 0 ? "no vector extensions" : string.Join(" ", sets))}; .NET accelerates {accel}";
+    }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Training;
 
@@ -19,6 +17,15 @@ public sealed record RunInfo(string EngineVersion, long? Seed, string SimdLevel,
         deterministic,
         hyperparameters ?? new Dictionary<string, string>());
 
+    /// <summary>The width the CPU kernels run at (CpuSettings.Simd), and the widest the machine supports when that is more.</summary>
     public static string DetectSimd() =>
-        Avx512F.IsSupported ? "AVX-512F" : Avx2.IsSupported && Fma.IsSupported ? "AVX2+FMA" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+        CpuSettings.Simd == CpuSettings.BestSupported ? Name(CpuSettings.Simd) : $"{Name(CpuSettings.Simd)} (of {Name(CpuSettings.BestSupported)})";
+
+    /// <summary>A width as engine info prints it: AVX-512 (16 floats), AVX2+FMA (8 floats), scalar.</summary>
+    public static string Name(Engine.SimdLevel level) => level switch
+    {
+        Engine.SimdLevel.Avx512 => "AVX-512 (16 floats)",
+        Engine.SimdLevel.Avx2 => "AVX2+FMA (8 floats)",
+        _ => "scalar (1 float)",
+    };
 }

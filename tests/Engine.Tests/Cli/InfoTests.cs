@@ -8,8 +8,10 @@ public class InfoTests
     {
         var (code, stdout, _) = CliRun.Run("info");
         Assert.Equal(0, code);
-        foreach (var item in new[] { "SIMD", "cores", "best device", "ScottPlot", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var item in new[] { "SIMD (kernels)", "ENGINE_SIMD", "cores", "best device", "ScottPlot", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             Assert.Contains(item, stdout);
+        // The width the kernels use, as CpuSettings has it.
+        Assert.Contains(Engine.Training.RunInfo.Name(CpuSettings.Simd), stdout);
     }
 
     [Fact]
