@@ -4,7 +4,11 @@
   compare_torch.py run [--only a,b]          time the workloads in PyTorch (2 threads); one JSON line each
   compare_torch.py table ENGINE.jsonl TORCH.jsonl
                                              workload, engine ms, PyTorch ms, ratio (PyTorch / engine),
-                                             engine GFLOP/s and its share of the CPU's 184 GFLOP/s peak
+                                             engine GFLOP/s and its share of the peak the engine measured
+                                             (its GEMM micro-kernel alone, at the width it ran, on every core)
+
+compare.sh runs this with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so that OpenBLAS picks its own kernel for
+this CPU (the environment pins Haswell for older builds); `run` prints the kernel it chose as the first line.
 
 The workloads mirror bench/Engine.Bench/Workloads.cs and SmallCnn.cs (same shapes, same inputs taking gradients,
 same loss), and the timing rule mirrors Timing.cs: 3 warm-up calls, then calls for about one second
@@ -14,7 +18,6 @@ import json
 import sys
 import time
 
-PEAK = 184.0
 
 
 def small_cnn_flops(b):
@@ -35,7 +38,27 @@ FLOPS = {
     "depthwise3x3_n32_c64_32x32_fwdbwd": 3 * 2.0 * 32 * 64 * 32 * 32 * 1 * 9,
     "lstm_s32_b32_i128_h256_fwdbwd": 3 * 2.0 * 32 * 32 * 4 * 256 * (128 + 256),
     "smallcnn_b64_adam_step": small_cnn_flops(64),
+    # torchvision's published multiply-add counts per image (1.814 G and 0.301 G), x2, batch 8
+    "resnet18_b8_224_fwd": 8 * 2 * 1.814e9,
+    "mobilenet_v2_b8_224_fwd": 8 * 2 * 0.301e9,
+    "smallcnn_fmnist_epoch": small_cnn_flops(64) * 60000 / 64,
 }
+
+# Workloads timed once (an epoch), not as the median of many calls.
+LONG = {"smallcnn_fmnist_epoch"}
+
+
+def openblas_core():
+    """The kernel OpenBLAS chose (openblas_get_corename), or why it could not be read."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so"):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return "unknown (libopenblas not found)"
 
 
 def median_ms(step, budget_ms=1000.0, warmup=3):
@@ -109,6 +132,41 @@ def workloads():
             opt.step()
         return step
 
+    def vision(make):
+        import torchvision
+        net = make(torchvision.models).eval()
+        x = torch.randn(8, 3, 224, 224)
+
+        def step():
+            with torch.no_grad():
+                net(x)
+        return step
+
+    def fmnist_epoch():
+        import gzip
+        import numpy as np
+        d = "/usr/share/datasets/fashion-mnist"
+        with gzip.open(f"{d}/train-images-idx3-ubyte.gz") as f:
+            images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+        with gzip.open(f"{d}/train-labels-idx1-ubyte.gz") as f:
+            labels = np.frombuffer(f.read(), np.uint8, offset=8)
+        x = torch.from_numpy(images.astype(np.float32) / 255)
+        y = torch.from_numpy(labels.astype(np.int64))
+        order = torch.from_numpy(np.random.default_rng(0).permutation(len(y)))
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step():
+            for b in range(0, len(y), 64):
+                idx = order[b:b + 64]
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(model(x[idx]), y[idx]).backward()
+                opt.step()
+        return step
+
     return {
         "matmul_256": lambda: matmul(256),
         "matmul_512": lambda: matmul(512),
@@ -119,6 +177,9 @@ def workloads():
         "depthwise3x3_n32_c64_32x32_fwdbwd": lambda: conv(32, 64, 64, 32, 64),
         "lstm_s32_b32_i128_h256_fwdbwd": lstm,
         "smallcnn_b64_adam_step": small_cnn,
+        "resnet18_b8_224_fwd": lambda: vision(lambda m: m.resnet18()),
+        "mobilenet_v2_b8_224_fwd": lambda: vision(lambda m: m.mobilenet_v2()),
+        "smallcnn_fmnist_epoch": fmnist_epoch,
     }
 
 
@@ -129,26 +190,47 @@ def run(args):
     only = None
     if "--only" in args:
         only = args[args.index("--only") + 1].split(",")
+    print(json.dumps({"name": "openblas", "core": openblas_core(), "torch": torch.__version__}), flush=True)
     for name, make in workloads().items():
         if only and name not in only:
             continue
-        print(json.dumps({"name": name, "ms": round(median_ms(make()), 4)}), flush=True)
+        step = make()
+        ms = once_ms(step) if name in LONG else median_ms(step)
+        print(json.dumps({"name": name, "ms": round(ms, 4)}), flush=True)
+
+
+def once_ms(step):
+    t0 = time.perf_counter()
+    step()
+    return (time.perf_counter() - t0) * 1000
 
 
 def load(path):
-    """Best (lowest) time per workload over every line in the file (one line per run and round)."""
-    best = {}
+    """Best (lowest) time per workload over every line in the file (one line per run and round), and the other
+    records (the engine's measured peak, OpenBLAS's kernel): the best peak, the last of the rest."""
+    best, info = {}, {}
     with open(path) as f:
         for line in f:
             line = line.strip()
-            if line.startswith("{"):
-                r = json.loads(line)
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            if "ms" in r:
                 best[r["name"]] = min(best.get(r["name"], float("inf")), r["ms"])
-    return best
+            elif r["name"] == "peak":
+                if r["gflops"] > info.get("peak", {}).get("gflops", 0):
+                    info["peak"] = r
+            else:
+                info[r["name"]] = r
+    return best, info
 
 
 def table(engine_path, torch_path):
-    eng, pt = load(engine_path), load(torch_path)
+    (eng, einfo), (pt, tinfo) = load(engine_path), load(torch_path)
+    peak = einfo.get("peak", {"gflops": float("nan"), "simd": "?", "threads": "?"})
+    blas = tinfo.get("openblas", {"core": "?", "torch": "?"})
+    print(f"engine: {peak['simd']} kernels, {peak['threads']} threads, measured peak {peak['gflops']:.0f} GFLOP/s; "
+          f"PyTorch {blas['torch']} with OpenBLAS kernel {blas['core']}")
     print(f"{'workload':<36} {'engine ms':>10} {'PyTorch ms':>11} {'ratio':>7} {'GFLOP/s':>8} {'% peak':>7}")
     for name in FLOPS:
         if name not in eng:
@@ -157,7 +239,7 @@ def table(engine_path, torch_path):
         gf = FLOPS[name] / (e * 1e6)
         ps = f"{p:11.3f}" if p is not None else f"{'-':>11}"
         ratio = f"{p / e:7.2f}" if p is not None else f"{'-':>7}"
-        print(f"{name:<36} {e:10.3f} {ps} {ratio} {gf:8.1f} {100 * gf / PEAK:6.1f}%")
+        print(f"{name:<36} {e:10.3f} {ps} {ratio} {gf:8.1f} {100 * gf / peak['gflops']:6.1f}%")
     print("ratio = PyTorch time / engine time (higher is better for the engine); best of the rounds on each side")
 
 

@@ -35,15 +35,18 @@ internal sealed class SmallCnn
         return 2 * c1 + 3 * (c2 + f1 + f2);
     }
 
-    public void Step()
+    public void Step() => StepOn(_x, _y);
+
+    /// <summary>One Adam step on a batch: x [B,1,28,28], y Int32 [B,1].</summary>
+    public void StepOn(Tensor x, Tensor y)
     {
         using var _ = Tensor.Scope();
         foreach (var p in _p) p.ZeroGrad();
-        var h = _x.Conv2d(_p[0], _p[1], Pad1).Relu().MaxPool2d(Pool2);
+        var h = x.Conv2d(_p[0], _p[1], Pad1).Relu().MaxPool2d(Pool2);
         h = h.Conv2d(_p[2], _p[3], Pad1).Relu().MaxPool2d(Pool2);
         h = (h.Reshape(h.Shape[0], 3136).Matmul(_p[4].T) + _p[5]).Relu();
         var logits = h.Matmul(_p[6].T) + _p[7];
-        var loss = -logits.LogSoftmax(1).Gather(1, _y).Mean();
+        var loss = -logits.LogSoftmax(1).Gather(1, y).Mean();
         loss.Backward();
         Adam(1e-3f, 0.9f, 0.999f, 1e-8f);
     }

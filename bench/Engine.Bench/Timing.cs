@@ -23,4 +23,12 @@ internal static class Timing
         times.Sort();
         return times[times.Count / 2];
     }
+
+    /// <summary>One call, timed: for workloads long enough (an epoch) that warm-up is a small part of them.</summary>
+    public static double OnceMs(Action step)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        step();
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
 }

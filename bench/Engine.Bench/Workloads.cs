@@ -2,7 +2,7 @@ namespace Engine.Bench;
 
 /// <summary>One timed workload: a name shared with bench/compare_torch.py, its float operations per call, and a factory
 /// that builds the inputs once and returns the step to time.</summary>
-internal sealed record Workload(string Name, double Flops, Func<Action> Make);
+internal sealed record Workload(string Name, double Flops, Func<Action> Make, bool Long = false);
 
 // The workloads of DESIGN.md section 5, built from the autograd API (no layers or optimizers needed).
 // Every input that PyTorch's side marks requires_grad is marked here too, so both sides do the same backward.
@@ -17,7 +17,44 @@ internal static class Workloads
         Conv("depthwise3x3_n32_c64_32x32_fwdbwd", 32, 64, 64, 32, 64),
         new("lstm_s32_b32_i128_h256_fwdbwd", 3 * 2.0 * 32 * 32 * 4 * 256 * (128 + 256), Lstm),
         new("smallcnn_b64_adam_step", SmallCnn.Flops(64), () => new SmallCnn(64).Step),
+        Vision("resnet18_b8_224_fwd", VisionNets.ResNet18),
+        Vision("mobilenet_v2_b8_224_fwd", VisionNets.MobileNetV2),
+        new("smallcnn_fmnist_epoch", SmallCnn.Flops(64) * 60000 / 64, FashionMnistEpoch, Long: true),
     ];
+
+    /// <summary>A torchvision-shaped net's forward pass at batch 8, 224 x 224, eval mode, no gradients.</summary>
+    private static Workload Vision(string name, Func<Module> make) => new(name, VisionNets.Flops(name), () =>
+    {
+        var net = make(); net.Eval();
+        var x = Tensor.Randn(8, 3, 224, 224);
+        return () => { using var _ = Tensor.Scope(); using var __ = Tensor.NoGrad(); net.Forward(x); };
+    });
+
+    /// <summary>
+    /// One epoch of the small CNN on the full Fashion-MNIST (Debian's dataset-fashion-mnist): 60,000 images in batches
+    /// of 64 (the last 32) in one fixed permutation, an Adam step per batch; the data are loaded and normalized to
+    /// [0, 1] before the clock starts.
+    /// </summary>
+    private static Action FashionMnistEpoch()
+    {
+        var train = Engine.Data.FashionMnist.Load(Engine.Data.FashionMnist.DebianDir, "train");
+        var (x, y) = train.ToTensors();
+        var perm = new int[train.Count];
+        for (int i = 0; i < perm.Length; i++) perm[i] = i;
+        new Random(0).Shuffle(perm);
+        var order = Tensor.FromArray(perm, perm.Length);
+        var cnn = new SmallCnn(64);
+        var y2 = y.Reshape(train.Count, 1);
+        return () =>
+        {
+            for (int b = 0; b < train.Count; b += 64)
+            {
+                using var _ = Tensor.Scope();
+                var idx = order.Narrow(0, b, Math.Min(64, train.Count - b));
+                cnn.StepOn(x.IndexSelect(0, idx), y2.IndexSelect(0, idx));
+            }
+        };
+    }
 
     private static Tensor Param(params int[] shape) => (Tensor.Randn(shape) * 0.05f).RequiresGrad_();
 
