@@ -121,9 +121,10 @@ public sealed partial class CpuBackend
                 TensorPrimitives.Subtract(src, m, dst);
                 if (log)
                 {
-                    // log_softmax = (x - m) - log(sum(exp(x - m)))
-                    float s = 0;
-                    for (int i = 0; i < n; i++) s += MathF.Exp(dst[i]);
+                    // log_softmax = (x - m) - log(sum(exp(x - m))): exp into dst to sum it, then dst rewritten from x.
+                    TensorPrimitives.Exp(dst, dst);
+                    float s = TensorPrimitives.Sum(dst);
+                    TensorPrimitives.Subtract(src, m, dst);
                     TensorPrimitives.Subtract(dst, MathF.Log(s), dst);
                 }
                 else
