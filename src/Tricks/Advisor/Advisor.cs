@@ -27,7 +27,7 @@ public static partial class Advisor
         (ConvChannelsId, ConvChannels),
         (PadInputChannelsId, PadInputChannels),
         (DropoutRateId, DropoutRate),
-        (DropoutBeforeOutputId, DropoutBeforeOutput),
+        (DropoutOnOutputId, DropoutOnOutput),
         (AdamLrId, AdamLr),
         (LinearScalingId, LinearScalingRule),
         (ScheduleBeforeOverfitId, ScheduleBeforeOverfit),

@@ -4,7 +4,7 @@ namespace Engine.Training;
 public static partial class Advisor
 {
     public const string DropoutRateId = "dropout-rate";
-    public const string DropoutBeforeOutputId = "dropout-before-output";
+    public const string DropoutOnOutputId = "dropout-on-output";
     public const string DecayOnBiasNormId = "decay-on-bias-norm";
     public const string DecayRangeId = "weight-decay-range";
 
@@ -32,10 +32,11 @@ public static partial class Advisor
     }
 
     /// <summary>
-    /// Dropout right before the output layer (only activations between), or after it: it randomly
-    /// zeroes the features (or the logits) that the prediction is read from.
+    /// Dropout applied to the model's outputs: a Dropout after the output layer zeroes logits at random, which the loss
+    /// then trains on. The collection's "no dropout on the last layer" means this, not dropout on the last hidden layer
+    /// right before the final Linear, which is standard (DESIGN.md's own CNN has it) and is not reported.
     /// </summary>
-    public static IEnumerable<Finding> DropoutBeforeOutput(Module model, IReadOnlyList<(string Name, Module Module)> layers, AdvisorOptions o)
+    public static IEnumerable<Finding> DropoutOnOutput(Module model, IReadOnlyList<(string Name, Module Module)> layers, AdvisorOptions o)
     {
         var output = OutputLayer(layers);
         if (output is null) yield break;
@@ -44,22 +45,11 @@ public static partial class Advisor
         for (int i = layers.Count - 1; i > outIndex; i--)
             if (layers[i].Module is Dropout { P: > 0 })
             {
-                yield return new(DropoutBeforeOutputId, Severity.Warning,
-                    "dropout after the output layer zeroes logits at random, which the loss then trains on; remove it.", layers[i].Name);
+                yield return new(DropoutOnOutputId, Severity.Warning,
+                    $"dropout after the output layer ({output.Value.Module.GetType().Name}) zeroes logits at random, which the loss then trains on; " +
+                    "remove it (dropout on the last hidden layer, before the output layer, is fine).", layers[i].Name);
                 yield break;
             }
-        for (int i = outIndex - 1; i >= 0; i--)
-        {
-            var m = layers[i].Module;
-            if (m is Dropout { P: > 0 })
-            {
-                yield return new(DropoutBeforeOutputId, Severity.Info,
-                    $"dropout right before the output layer ({output.Value.Module.GetType().Name}) drops the features the prediction is read from; " +
-                    "move it before the last hidden layer (or lower its rate).", layers[i].Name);
-                yield break;
-            }
-            if (m.Parameters(recurse: false).Any()) yield break;   // a hidden layer in between: fine
-        }
     }
 
     /// <summary>

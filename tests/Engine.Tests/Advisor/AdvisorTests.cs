@@ -105,12 +105,25 @@ public class AdvisorTests
     }
 
     [Fact]
-    public void Dropout_right_before_or_after_the_output_layer()
+    public void Dropout_on_the_outputs_is_flagged_dropout_on_the_last_hidden_layer_is_not()
     {
-        Fires(DropoutBeforeOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Dropout(0.3), new Linear(64, 10)), new());
-        Fires(DropoutBeforeOutputId, new Sequential(new Linear(64, 64), new Dropout(0.3), new ReLU(), new Linear(64, 10)), new());   // only an activation between
-        Fires(DropoutBeforeOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Linear(64, 10), new Dropout(0.3)), new());   // after the output
-        Silent(DropoutBeforeOutputId, Good(), new());
+        // After the output layer: it zeroes logits.
+        Fires(DropoutOnOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Linear(64, 10), new Dropout(0.3)), new());
+        Fires(DropoutOnOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Linear(64, 10), new Dropout(0.3), new LogSoftmax(1)), new());
+        // On the last hidden layer, right before the final Linear: standard (DESIGN.md's CNN), not flagged.
+        Silent(DropoutOnOutputId, new Sequential(new Linear(64, 64), new ReLU(), new Dropout(0.3), new Linear(64, 10)), new());
+        Silent(DropoutOnOutputId, new Sequential(new Linear(64, 64), new Dropout(0.3), new ReLU(), new Linear(64, 10)), new());
+        Silent(DropoutOnOutputId, Good(), new());
+    }
+
+    [Fact]
+    public void The_design_cnn_passes_the_dropout_rule()
+    {
+        var cnn = new Sequential(
+            new Conv2d(1, 32, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
+            new Conv2d(32, 64, kernelSize: 3, padding: 1), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Linear(64 * 7 * 7, 128), new ReLU(), new Dropout(0.3), new Linear(128, 10));
+        Silent(DropoutOnOutputId, cnn, new());
     }
 
     [Fact]
