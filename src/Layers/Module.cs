@@ -61,6 +61,12 @@ public abstract class Module
         return module;
     }
 
+    /// <summary>
+    /// Registers a child module under name from outside the class (PyTorch's <c>add_module</c>): a model assembled
+    /// from parts can take an outside checkpoint's names without a subclass.
+    /// </summary>
+    public T AddModule<T>(string name, T module) where T : Module => RegisterModule(name, module);
+
     private void CheckName(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Contains('.'))
