@@ -31,6 +31,8 @@ public sealed class DataLoader : IEnumerable<(Tensor x, Tensor y)>
     private readonly Func<IReadOnlyList<(Tensor x, int y)>, (Tensor x, Tensor y)>? _collate;
     private ulong[]? _epochStart;   // generator state before this epoch's draw; null between epochs
     private bool _running;
+    private readonly TensorDataset? _inMemory;   // the fast path: rows copied straight into the batch
+    private readonly int[]? _rows;               // the rows of _inMemory a subset maps to (null: all, in order)
 
     public DataLoader(IDataset<(Tensor x, int y)> dataset, int batchSize, bool shuffle = false, bool dropLast = false,
         Func<IReadOnlyList<(Tensor x, int y)>, (Tensor x, Tensor y)>? collate = null, Generator? generator = null,
@@ -41,6 +43,7 @@ public sealed class DataLoader : IEnumerable<(Tensor x, Tensor y)>
         if (sampler != null && shuffle) throw new ArgumentException("DataLoader: give either shuffle: true or a sampler, not both (the sampler decides the order)");
         _dataset = dataset;
         _collate = collate;
+        if (collate == null && Dataset.TryInMemory(dataset, out var td, out var rows)) { _inMemory = td; _rows = rows; }
         BatchSize = batchSize; DropLast = dropLast; Prefetch = prefetch;
         Sampler = sampler ?? (shuffle ? new RandomSampler(dataset.Count) : new SequentialSampler(dataset.Count));
         Generator = generator ?? Engine.Generator.Default.Fork();
@@ -108,7 +111,8 @@ public sealed class DataLoader : IEnumerable<(Tensor x, Tensor y)>
 
     private (Tensor x, Tensor y) Load(int[] indices)
     {
-        if (_collate == null && _dataset is TensorDataset td) return Collate.Rows(td, indices);
+        if (_inMemory != null)
+            return Collate.Rows(_inMemory, _rows == null ? indices : Array.ConvertAll(indices, i => _rows[i]));
         var samples = new (Tensor x, int y)[indices.Length];
         for (int i = 0; i < indices.Length; i++) samples[i] = _dataset[indices[i]];
         return (_collate ?? Collate.Stack)(samples);

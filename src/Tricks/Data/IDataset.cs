@@ -29,25 +29,72 @@ public static class Dataset
 
     /// <summary>Applies a per-sample image transform (augmentation, normalization) when a sample is read.</summary>
     public static TransformedDataset Transform(IDataset<(Tensor x, int y)> dataset, ITransform transform) => new(dataset, transform);
+
+    /// <summary>
+    /// The label of every sample, in order. In-memory datasets and subsets or transformed views of them answer
+    /// without reading a sample; any other dataset is read once (each sample's tensor disposed).
+    /// </summary>
+    public static int[] Labels(IDataset<(Tensor x, int y)> dataset)
+    {
+        switch (dataset)
+        {
+            case TensorDataset td: return (int[])td.Labels.Clone();
+            case TransformedDataset t: return Labels(t.Source);
+            case Subset<(Tensor x, int y)> s:
+                var inner = Labels(s.Dataset);
+                return s.Indices.Select(i => inner[i]).ToArray();
+        }
+        var r = new int[dataset.Count];
+        for (int i = 0; i < r.Length; i++)
+        {
+            var (x, y) = dataset[i];
+            x.Dispose();
+            r[i] = y;
+        }
+        return r;
+    }
+
+    /// <summary>
+    /// When dataset is a <see cref="TensorDataset"/> or a subset of one (however nested), that dataset and the rows
+    /// of it in order (rows is null for the dataset itself): the fast paths read rows straight from memory.
+    /// </summary>
+    internal static bool TryInMemory(IDataset<(Tensor x, int y)> dataset, out TensorDataset source, out int[]? rows)
+    {
+        switch (dataset)
+        {
+            case TensorDataset td: source = td; rows = null; return true;
+            case Subset<(Tensor x, int y)> s when TryInMemory(s.Dataset, out source, out var innerRows):
+                rows = innerRows == null ? s.Indices : s.Indices.Select(i => innerRows[i]).ToArray();
+                return true;
+        }
+        source = null!; rows = null;
+        return false;
+    }
 }
 
-/// <summary>The samples of a dataset at the given indices, in that order.</summary>
+/// <summary>
+/// The samples of a dataset at the given indices, in that order (PyTorch's Subset): a view, so the splits of
+/// <see cref="DataSplit"/> go straight into scalers (<see cref="Standardize.Fit"/>), samplers, transforms and
+/// <see cref="DataLoader"/>, which read a subset of an in-memory dataset as fast as the dataset itself.
+/// </summary>
 public sealed class Subset<T> : IDataset<T>
 {
-    private readonly IDataset<T> _dataset;
-
     public Subset(IDataset<T> dataset, int[] indices)
     {
-        _dataset = dataset;
-        foreach (int i in indices) Dataset.CheckIndex(i, dataset.Count, "subset");
+        Dataset = dataset;
+        foreach (int i in indices) Engine.Data.Dataset.CheckIndex(i, dataset.Count, "subset");
         Indices = indices;
     }
 
+    /// <summary>The dataset the samples come from.</summary>
+    public IDataset<T> Dataset { get; }
+
+    /// <summary>Indices into <see cref="Dataset"/>, in this subset's order.</summary>
     public int[] Indices { get; }
     public int Count => Indices.Length;
     public T this[int index]
     {
-        get { Dataset.CheckIndex(index, Count, "subset"); return _dataset[Indices[index]]; }
+        get { Engine.Data.Dataset.CheckIndex(index, Count, "subset"); return Dataset[Indices[index]]; }
     }
 }
 
@@ -59,12 +106,15 @@ public sealed class Subset<T> : IDataset<T>
 public sealed class TransformedDataset(IDataset<(Tensor x, int y)> dataset, ITransform transform) : IDataset<(Tensor x, int y)>
 {
     public ITransform Transform { get; } = transform;
-    public int Count => dataset.Count;
+
+    /// <summary>The dataset whose samples are transformed.</summary>
+    public IDataset<(Tensor x, int y)> Source { get; } = dataset;
+    public int Count => Source.Count;
     public (Tensor x, int y) this[int index]
     {
         get
         {
-            var (x, y) = dataset[index];
+            var (x, y) = Source[index];
             var r = Transform.Apply(x);
             if (!ReferenceEquals(r, x)) x.Dispose();
             return (r, y);

@@ -7,39 +7,76 @@ namespace Engine.Data;
 /// </summary>
 internal static class ChannelStats
 {
-    // Visits every channel's values of every sample: data is N samples of C * plane values.
-    public static (double[] mean, double[] std, float[] min, float[] max) Compute(ReadOnlySpan<float> data, int count, int channels)
+    /// <summary>
+    /// The channels of a sample, as <see cref="Image.FromTensor"/> reads it: [C,H,W] has C, [H,W] one, [F] F
+    /// (every feature its own channel).
+    /// </summary>
+    public static int Channels(ReadOnlySpan<int> sampleShape) => sampleShape.Length == 2 ? 1 : sampleShape[0];
+
+    /// <summary>Statistics of every channel over every sample of a dataset (any <see cref="IDataset{T}"/>).</summary>
+    public static (double[] mean, double[] std, float[] min, float[] max) Compute(IDataset<(Tensor x, int y)> dataset)
     {
-        if (count == 0) throw new ArgumentException("normalization: cannot fit on an empty set");
-        int plane = data.Length / count / channels;
-        var sum = new double[channels]; var sq = new double[channels];
-        var min = Enumerable.Repeat(float.PositiveInfinity, channels).ToArray();
-        var max = Enumerable.Repeat(float.NegativeInfinity, channels).ToArray();
-        for (int n = 0; n < count; n++)
+        if (dataset.Count == 0) throw new ArgumentException("normalization: cannot fit on an empty set");
+        if (Dataset.TryInMemory(dataset, out var td, out var rows))
+        {
+            var acc = new Accumulator(Channels(td.SampleShape), td.SampleSize);
+            for (int n = 0; n < dataset.Count; n++) acc.Add(td.Row(rows == null ? n : rows[n]), n);
+            return acc.Result();
+        }
+        Accumulator? a = null;
+        int[]? shape = null;
+        for (int n = 0; n < dataset.Count; n++)
+        {
+            var (x, _) = dataset[n];
+            using (x)
+            {
+                if (shape == null) { shape = x.Shape.ToArray(); a = new Accumulator(Channels(shape), x.Numel); }
+                else if (!x.Shape.AsSpan().SequenceEqual(shape))
+                    throw new ShapeException($"normalization: sample {n} has shape {x.Shape}, but sample 0 has {Shape.Format(shape)}");
+                a!.Add(x.ToArray(), n);
+            }
+        }
+        return a!.Result();
+    }
+
+    // Sums per channel in double; each sample is C planes of size / C values.
+    private sealed class Accumulator(int channels, int size)
+    {
+        private readonly double[] _sum = new double[channels], _sq = new double[channels];
+        private readonly float[] _min = Enumerable.Repeat(float.PositiveInfinity, channels).ToArray();
+        private readonly float[] _max = Enumerable.Repeat(float.NegativeInfinity, channels).ToArray();
+        private readonly int _plane = size / channels;
+        private long _count;
+
+        public void Add(ReadOnlySpan<float> sample, int n)
+        {
             for (int c = 0; c < channels; c++)
             {
-                var v = data.Slice((n * channels + c) * plane, plane);
                 double s = 0, s2 = 0;
-                foreach (float f in v)
+                foreach (float f in sample.Slice(c * _plane, _plane))
                 {
                     if (!float.IsFinite(f)) throw new ArgumentException($"normalization: non-finite value {f} in sample {n}, channel {c}");
                     s += f; s2 += (double)f * f;
-                    if (f < min[c]) min[c] = f;
-                    if (f > max[c]) max[c] = f;
+                    if (f < _min[c]) _min[c] = f;
+                    if (f > _max[c]) _max[c] = f;
                 }
-                sum[c] += s; sq[c] += s2;
+                _sum[c] += s; _sq[c] += s2;
             }
-        double m = (double)count * plane;
-        var mean = new double[channels]; var std = new double[channels];
-        for (int c = 0; c < channels; c++)
-        {
-            mean[c] = sum[c] / m;
-            std[c] = Math.Sqrt(Math.Max(0, sq[c] / m - mean[c] * mean[c]));   // population std (ddof = 0)
+            _count++;
         }
-        return (mean, std, min, max);
-    }
 
-    public static int Channels(TensorDataset ds) => ds.SampleShape[0];
+        public (double[] mean, double[] std, float[] min, float[] max) Result()
+        {
+            double m = (double)_count * _plane;
+            var mean = new double[channels]; var std = new double[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = _sum[c] / m;
+                std[c] = Math.Sqrt(Math.Max(0, _sq[c] / m - mean[c] * mean[c]));   // population std (ddof = 0)
+            }
+            return (mean, std, _min, _max);
+        }
+    }
 }
 
 /// <summary>
@@ -57,10 +94,10 @@ public sealed class Standardize : Transform
     public float[] Mean { get; }
     public float[] Std { get; }
 
-    /// <summary>Fits on a training set of samples [C, ...].</summary>
-    public static Standardize Fit(TensorDataset train)
+    /// <summary>Fits on a training set of samples [C, ...]: any dataset, e.g. a <see cref="Subset{T}"/> from a split.</summary>
+    public static Standardize Fit(IDataset<(Tensor x, int y)> train)
     {
-        var (mean, std, _, _) = ChannelStats.Compute(train.Data, train.Count, ChannelStats.Channels(train));
+        var (mean, std, _, _) = ChannelStats.Compute(train);
         return new Standardize(mean.Select(v => (float)v).ToArray(), std.Select(v => (float)v).ToArray());
     }
 
@@ -78,10 +115,13 @@ public sealed class Standardize : Transform
     /// <summary>A standardized copy of a dataset (fast path, no per-sample tensors).</summary>
     public TensorDataset Apply(TensorDataset ds) => Map(ds, this);
 
+    /// <summary>Any dataset, standardized as each sample is read (a view: nothing is copied).</summary>
+    public TransformedDataset Apply(IDataset<(Tensor x, int y)> ds) => new(ds, this);
+
     internal static TensorDataset Map(TensorDataset ds, Transform t)
     {
         var d = (float[])ds.Data.Clone();
-        int c = ds.SampleShape[0], plane = ds.SampleSize / c;
+        int c = ChannelStats.Channels(ds.SampleShape), plane = ds.SampleSize / c;
         for (int n = 0; n < ds.Count; n++)
         {
             var img = new Image(c, plane, 1, d.AsSpan(n * ds.SampleSize, ds.SampleSize).ToArray());
@@ -107,9 +147,10 @@ public sealed class MinMaxScale : Transform
     public float[] Min { get; }
     public float[] Max { get; }
 
-    public static MinMaxScale Fit(TensorDataset train)
+    /// <summary>Fits on a training set of samples [C, ...]: any dataset, e.g. a <see cref="Subset{T}"/> from a split.</summary>
+    public static MinMaxScale Fit(IDataset<(Tensor x, int y)> train)
     {
-        var (_, _, min, max) = ChannelStats.Compute(train.Data, train.Count, ChannelStats.Channels(train));
+        var (_, _, min, max) = ChannelStats.Compute(train);
         return new MinMaxScale(min, max);
     }
 
@@ -126,5 +167,9 @@ public sealed class MinMaxScale : Transform
         return image;
     }
 
+    /// <summary>A scaled copy of a dataset (fast path, no per-sample tensors).</summary>
     public TensorDataset Apply(TensorDataset ds) => Standardize.Map(ds, this);
+
+    /// <summary>Any dataset, scaled as each sample is read (a view: nothing is copied).</summary>
+    public TransformedDataset Apply(IDataset<(Tensor x, int y)> ds) => new(ds, this);
 }

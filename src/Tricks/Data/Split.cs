@@ -46,6 +46,16 @@ public static class DataSplit
         train.Sort(); valid.Sort();
         return (train.ToArray(), valid.ToArray());
     }
+
+    /// <summary>
+    /// A stratified split of a labelled dataset into two <see cref="Subset{T}"/> views (the same indices as
+    /// <see cref="Stratified(int[], double, long)"/> on its labels), ready for a scaler, a sampler or a loader.
+    /// </summary>
+    public static (Subset<(Tensor x, int y)> train, Subset<(Tensor x, int y)> valid) Stratified(IDataset<(Tensor x, int y)> dataset, double validFraction, long seed)
+    {
+        var (t, v) = Stratified(Dataset.Labels(dataset), validFraction, seed);
+        return (new Subset<(Tensor x, int y)>(dataset, t), new Subset<(Tensor x, int y)>(dataset, v));
+    }
 }
 
 /// <summary>Class bookkeeping shared by splits and samplers.</summary>

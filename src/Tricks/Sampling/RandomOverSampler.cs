@@ -9,6 +9,9 @@ public sealed class RandomOverSampler : ISampler
     private readonly int[][] _byClass;
     private readonly int _target;
 
+    /// <summary>Balances the classes of a labelled dataset (a <see cref="Subset{T}"/> from a split, say).</summary>
+    public RandomOverSampler(IDataset<(Tensor x, int y)> dataset) : this(Dataset.Labels(dataset)) { }
+
     public RandomOverSampler(int[] labels)
     {
         _byClass = ClassIndex.ByClass(labels);

@@ -10,6 +10,9 @@ public sealed class RandomUnderSampler : ISampler
     private readonly int[][] _byClass;
     private readonly int _target;
 
+    /// <summary>Balances the classes of a labelled dataset (a <see cref="Subset{T}"/> from a split, say).</summary>
+    public RandomUnderSampler(IDataset<(Tensor x, int y)> dataset) : this(Dataset.Labels(dataset)) { }
+
     public RandomUnderSampler(int[] labels)
     {
         _byClass = ClassIndex.ByClass(labels);

@@ -30,6 +30,27 @@ public sealed class Smote
     public double TargetRatio { get; }
     public Generator Generator { get; }
 
+    /// <summary>Resamples a labelled dataset of feature rows [F] (any dataset: a split's <see cref="Subset{T}"/>, a scaled view).</summary>
+    public SmoteResult FitResample(IDataset<(Tensor x, int y)> dataset)
+    {
+        if (dataset.Count == 0) throw new ArgumentException("SMOTE: the dataset is empty");
+        int features = -1;
+        var x = new List<float>(); var labels = new int[dataset.Count];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var (t, y) = dataset[i];
+            using (t)
+            {
+                if (t.Rank != 1) throw new ShapeException($"SMOTE: samples must be feature rows [F]; sample {i} has shape {t.Shape}");
+                if (features < 0) features = t.Numel;
+                else if (t.Numel != features) throw new ShapeException($"SMOTE: sample {i} has {t.Numel} features, sample 0 has {features}");
+                x.AddRange(t.ToArray());
+            }
+            labels[i] = y;
+        }
+        return FitResample(x.ToArray(), features, labels);
+    }
+
     /// <summary>Resamples x [N, features] with labels [N].</summary>
     public SmoteResult FitResample(float[] x, int features, int[] labels)
     {

@@ -26,6 +26,10 @@ public sealed class WeightedRandomSampler : ISampler
         Weights = weights; NumSamplesPerEpoch = numSamples; _labels = labels;
     }
 
+    /// <summary>Weights 1 / count(class) for every sample of a labelled dataset.</summary>
+    public static WeightedRandomSampler FromClassFrequencies(IDataset<(Tensor x, int y)> dataset, int? numSamples = null) =>
+        FromClassFrequencies(Dataset.Labels(dataset), numSamples);
+
     /// <summary>Weights 1 / count(class) per sample; numSamples defaults to the dataset size.</summary>
     public static WeightedRandomSampler FromClassFrequencies(int[] labels, int? numSamples = null)
     {
