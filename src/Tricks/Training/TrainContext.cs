@@ -16,6 +16,8 @@ public sealed class TrainContext
     public int Epochs { get; internal set; }
     /// <summary>Index of the batch within the epoch.</summary>
     public int Batch { get; internal set; }
+    /// <summary>Batches in this epoch when the training data says (a <see cref="Engine.Data.DataLoader"/>, a collection); else null.</summary>
+    public int? BatchesPerEpoch { get; internal set; }
     /// <summary>Batches seen since training started (micro-batches under gradient accumulation).</summary>
     public long GlobalBatch { get; set; }
     /// <summary>Optimizer steps taken since training started.</summary>
@@ -38,6 +40,8 @@ public sealed class TrainContext
 
     /// <summary>Validation metrics of the epoch (after the validation pass).</summary>
     public IReadOnlyDictionary<string, double> ValidationMetrics { get; internal set; } = new Dictionary<string, double>();
-    /// <summary>Training metrics of the epoch so far.</summary>
+    /// <summary>Training metrics of the epoch (at its end).</summary>
     public IReadOnlyDictionary<string, double> TrainMetrics { get; internal set; } = new Dictionary<string, double>();
+    /// <summary>Loss and accuracy of the epoch's batches so far (classification outputs [B, K]; this batch included by OnBatchEnd).</summary>
+    public ClassificationMetrics EpochMetrics { get; internal set; } = new();
 }

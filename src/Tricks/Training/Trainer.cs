@@ -57,9 +57,11 @@ public sealed class Trainer
             {
                 ctx.Epoch = epoch;
                 Model.Train();
-                Each(c => c.OnEpochStart(ctx));
                 var metrics = new ClassificationMetrics(TopK);
+                ctx.EpochMetrics = metrics;
+                ctx.BatchesPerEpoch = BatchCount(train);
                 ctx.Batch = 0;
+                Each(c => c.OnEpochStart(ctx));
                 foreach (var (x, y) in train)
                 {
                     TrainBatch(ctx, x, y, metrics);
@@ -134,6 +136,15 @@ public sealed class Trainer
         Model.Train(wasTraining);
         return m;
     }
+
+    // The number of batches an epoch of train will have, when it can say without being enumerated.
+    private static int? BatchCount(IEnumerable<(Tensor x, Tensor y)> train) => train switch
+    {
+        Engine.Data.DataLoader d => d.Count,
+        IReadOnlyCollection<(Tensor x, Tensor y)> c => c.Count,
+        ICollection<(Tensor x, Tensor y)> c => c.Count,
+        _ => null,
+    };
 
     private void Each(Action<Callback> hook)
     {
