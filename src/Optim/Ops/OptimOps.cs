@@ -65,3 +65,23 @@ public readonly struct AbsPowOp(float p) : IUnaryOp
                                 MathF.Pow(a[4], P), MathF.Pow(a[5], P), MathF.Pow(a[6], P), MathF.Pow(a[7], P));
     }
 }
+
+/// <summary>
+/// (g, prev) -> g·prev &gt; 0 ? up : g·prev &lt; 0 ? down : 1. Rprop's step-size factor: grow while the
+/// gradient keeps its sign, shrink when it flips.
+/// </summary>
+public readonly struct RpropFactorOp(float down, float up) : IBinaryOp
+{
+    public readonly float Down = down, Up = up;
+    public float Invoke(float a, float b)
+    {
+        float s = a * b;
+        return s > 0 ? Up : s < 0 ? Down : 1f;
+    }
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b)
+    {
+        var s = a * b;
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(s, Vector256<float>.Zero), Vector256.Create(Up),
+               Vector256.ConditionalSelect(Vector256.LessThan(s, Vector256<float>.Zero), Vector256.Create(Down), Vector256<float>.One));
+    }
+}
