@@ -22,13 +22,14 @@ internal static class ZooFixtures
         public readonly Tensor W, B;
         private readonly Tensor _x, _y, _ys;
 
-        public Problem()
+        public Problem(Device? device = null)
         {
-            W = Tensor.FromArray(Root.GetProperty("W0").Floats(), 3, 4).RequiresGrad_().Keep();
-            B = Tensor.FromArray(Root.GetProperty("B0").Floats(), 3).RequiresGrad_().Keep();
-            _x = Tensor.FromArray(Root.GetProperty("X").Floats(), 5, 4).Keep();
-            _y = Tensor.FromArray(Root.GetProperty("Y").Floats(), 5, 3).Keep();
-            _ys = Tensor.FromArray(Root.GetProperty("YS").Floats(), 5, 3).Keep();
+            var d = device ?? Device.Cpu;
+            W = Tensor.FromArray(Root.GetProperty("W0").Floats(), [3, 4], d).RequiresGrad_().Keep();
+            B = Tensor.FromArray(Root.GetProperty("B0").Floats(), [3], d).RequiresGrad_().Keep();
+            _x = Tensor.FromArray(Root.GetProperty("X").Floats(), [5, 4], d).Keep();
+            _y = Tensor.FromArray(Root.GetProperty("Y").Floats(), [5, 3], d).Keep();
+            _ys = Tensor.FromArray(Root.GetProperty("YS").Floats(), [5, 3], d).Keep();
         }
 
         public float LossAndGrad() => Loss(_y);
