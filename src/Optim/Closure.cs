@@ -24,3 +24,35 @@ public enum ClosureKind
     /// </summary>
     SampledLoss,
 }
+
+/// <summary>Steps an optimizer with the closure it asks for, built from a forward pass and a loss.</summary>
+public static class ClosureSteps
+{
+    /// <summary>
+    /// One step of opt on a batch whose gradients are already in place: <see cref="Optimizer.Step()"/> when it needs
+    /// no closure, else <see cref="Optimizer.Step(Func{float})"/> with a closure that runs forward() and then
+    /// loss(output) (<see cref="ClosureKind.Loss"/>) or <see cref="Sophia.SampledLoss"/> of the output
+    /// (<see cref="ClosureKind.SampledLoss"/>), and backward:
+    /// <code>opt.StepOn(() => model.Forward(x), output => F.CrossEntropy(output, y));</code>
+    /// </summary>
+    public static void StepOn(this Optimizer opt, Func<Tensor> forward, Func<Tensor, Tensor> loss)
+    {
+        ArgumentNullException.ThrowIfNull(opt);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(loss);
+        switch (opt.ClosureKind)
+        {
+            case ClosureKind.None: opt.Step(); break;
+            case ClosureKind.Loss: opt.Step(() => Backward(loss(forward()))); break;
+            case ClosureKind.SampledLoss: opt.Step(() => Backward(Sophia.SampledLoss(forward()))); break;
+            default: throw new NotSupportedException($"{opt.GetType().Name}: unknown closure kind {opt.ClosureKind}");
+        }
+    }
+
+    private static float Backward(Tensor loss)
+    {
+        if (loss.Numel != 1) throw new ShapeException($"closure: the loss must be a scalar (use a mean reduction), got shape {loss.Shape}");
+        loss.Backward();
+        return loss.Item();
+    }
+}
