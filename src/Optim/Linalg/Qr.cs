@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Engine.Optim.Linalg;
 
 /// <summary>
@@ -32,15 +34,14 @@ public static class Qr
             double scale = 1 / (alpha - beta);
             for (int i = k + 1; i < m; i++) col[i] *= scale;
             col[k] = beta;
-            // apply H to the columns on the right
+            // apply H to the columns on the right: c = c - τ (vᵀc) v
+            var below = col[(k + 1)..];
             for (int j = k + 1; j < n; j++)
             {
                 var cj = r.AsSpan(j * m, m);
-                double dot = cj[k];
-                for (int i = k + 1; i < m; i++) dot += col[i] * cj[i];
-                dot *= tau[k];
+                double dot = (cj[k] + TensorPrimitives.Dot<double>(below, cj[(k + 1)..])) * tau[k];
                 cj[k] -= dot;
-                for (int i = k + 1; i < m; i++) cj[i] -= dot * col[i];
+                TensorPrimitives.MultiplyAdd(below, -dot, cj[(k + 1)..], cj[(k + 1)..]);
             }
         }
         // Q = H₀ H₁ ... Hₙ₋₁ applied to the first n columns of I, built from the last reflection back
@@ -49,15 +50,13 @@ public static class Qr
         for (int k = n - 1; k >= 0; k--)
         {
             if (tau[k] == 0) continue;
-            var v = r.AsSpan(k * m, m);
+            var v = r.AsSpan(k * m + k + 1, m - k - 1);
             for (int j = k; j < n; j++)
             {
                 var qj = q.AsSpan(j * m, m);
-                double dot = qj[k];
-                for (int i = k + 1; i < m; i++) dot += v[i] * qj[i];
-                dot *= tau[k];
+                double dot = (qj[k] + TensorPrimitives.Dot<double>(v, qj[(k + 1)..])) * tau[k];
                 qj[k] -= dot;
-                for (int i = k + 1; i < m; i++) qj[i] -= dot * v[i];
+                TensorPrimitives.MultiplyAdd(v, -dot, qj[(k + 1)..], qj[(k + 1)..]);
             }
         }
         var result = new double[m * n];

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Engine.Optim.Linalg;
 
 /// <summary>
@@ -20,7 +22,10 @@ public static class SymmetricEigen
         var e = new double[n];
         if (n == 0) return (d, v);
         Tridiagonalize(v, d, e, n);
+        // the QL sweeps rotate pairs of columns of v: transposed, those are contiguous rows (vectorized)
+        Transpose(v, n);
         Ql(v, d, e, n);
+        Transpose(v, n);
         return (d, v);
     }
 
@@ -110,9 +115,17 @@ public static class SymmetricEigen
         e[0] = 0;
     }
 
-    // Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e) (tql2), accumulating into v; then sorts.
-    private static void Ql(double[] v, double[] d, double[] e, int n)
+    private static void Transpose(double[] a, int n)
     {
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) (a[i * n + j], a[j * n + i]) = (a[j * n + i], a[i * n + j]);
+    }
+
+    // Implicit QL with Wilkinson-style shifts on the tridiagonal (d, e) (tql2), accumulating into w = vᵀ (row j is
+    // eigenvector j); then sorts.
+    private static void Ql(double[] w, double[] d, double[] e, int n)
+    {
+        var tmp = new double[n];
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0;
         double f = 0, tst1 = 0, eps = Math.Pow(2, -52);
@@ -161,13 +174,14 @@ public static class SymmetricEigen
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
-                        // accumulate the rotation
-                        for (int k = 0; k < n; k++)
-                        {
-                            h = v[k * n + i + 1];
-                            v[k * n + i + 1] = s * v[k * n + i] + c * h;
-                            v[k * n + i] = c * v[k * n + i] - s * h;
-                        }
+                        // accumulate the rotation: rows i and i+1 of w
+                        var ri = w.AsSpan(i * n, n);
+                        var rj = w.AsSpan((i + 1) * n, n);
+                        rj.CopyTo(tmp);
+                        TensorPrimitives.Multiply(rj, c, rj);
+                        TensorPrimitives.MultiplyAdd(ri, s, rj, rj);          // w[i+1] = s w[i] + c w[i+1]
+                        TensorPrimitives.Multiply(ri, c, ri);
+                        TensorPrimitives.MultiplyAdd(tmp, -s, ri, ri);        // w[i] = c w[i] - s w[i+1]
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
@@ -187,7 +201,9 @@ public static class SymmetricEigen
             if (k == i) continue;
             d[k] = d[i];
             d[i] = p;
-            for (int j = 0; j < n; j++) (v[j * n + i], v[j * n + k]) = (v[j * n + k], v[j * n + i]);
+            var a = w.AsSpan(i * n, n);
+            var b = w.AsSpan(k * n, n);
+            a.CopyTo(tmp); b.CopyTo(a); tmp.CopyTo(b);
         }
     }
 
