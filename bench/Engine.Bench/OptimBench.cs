@@ -11,6 +11,8 @@ namespace Engine.Bench;
 /// Closure optimizers (L-BFGS, SAM, ASAM, Sophia) get the gradients of a quadratic, ½ Σ θ², from their closure, so an
 /// evaluation costs about one elementwise copy, and their steps include re-setting the random gradients (one more
 /// copy); L-BFGS runs with history 10 and 5 iterations per step (its default history of 100 would hold 8 GB here).
+/// Each optimizer runs in its own process (the memory pool and the heap that earlier optimizers left behind
+/// slowed later ones by up to 10x in one process).
 /// </summary>
 public static class OptimBench
 {
@@ -27,9 +29,29 @@ public static class OptimBench
             return 2;
         }
         long n = (long)count * size * size + (long)count * size;
-        Console.WriteLine($"optimizer update time: {count} x [{size},{size}] + {count} x [{size}] = {n / 1e6:F2}M parameters, float32, {Environment.ProcessorCount} cores, " +
+        bool child = args.Contains("--child");
+        if (!child)
+            Console.WriteLine($"optimizer update time: {count} x [{size},{size}] + {count} x [{size}] = {n / 1e6:F2}M parameters, float32, {Environment.ProcessorCount} cores, " +
                           $"{(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256")} hardware; {steps} timed steps after 2");
-        Console.WriteLine($"{"optimizer",-20} {"median ms",10} {"mean ms",10} {"ns/param",9} {"state MB",9}");
+        if (!child) Console.WriteLine($"{"optimizer",-20} {"median ms",10} {"mean ms",10} {"ns/param",9} {"state MB",9}");
+        if (!child)
+        {
+            foreach (var name in names)
+            {
+                var self = Environment.ProcessPath!;
+                var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+                // `dotnet Engine.Bench.dll` runs as the dotnet host: pass the assembly on
+                if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(OptimBench).Assembly.Location);
+                foreach (var a in new[] { "optim", "--child", "--only", name, "--size", size.ToString(CultureInfo.InvariantCulture),
+                                          "--count", count.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture) })
+                    psi.ArgumentList.Add(a);
+                using var proc = Process.Start(psi)!;
+                Console.Write(proc.StandardOutput.ReadToEnd());
+                proc.WaitForExit();
+                if (proc.ExitCode != 0) { Console.Error.WriteLine($"optim: {name} failed (exit {proc.ExitCode})"); return proc.ExitCode; }
+            }
+            return 0;
+        }
         foreach (var name in names)
         {
             var ps = new List<Tensor>();

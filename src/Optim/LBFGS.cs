@@ -74,20 +74,26 @@ public sealed class LBFGS : Optimizer
         var state = State(Params[0]);
         using var scope = Tensor.Scope();
         state.Step++;
+        // The flat gradient and direction outlive the iteration that made them; every other temporary dies with its
+        // iteration's scope (a step of 20 iterations would otherwise hold ~100 flat vectors at once).
+        var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        Tensor Own(Tensor t) { if (owned.Add(t)) t.Keep(); return t; }
+        Tensor Replace(Tensor? old, Tensor next) { Own(next); if (old != null && !ReferenceEquals(old, next) && owned.Remove(old)) old.Dispose(); return next; }
 
         // f(x) and ∇f(x) at the start
         float origLoss = Evaluate(closure);
         double loss = origLoss;
         int currentEvals = 1;
         state.SetValue("func_evals", state.Value("func_evals", 0) + 1);
-        var g = FlatGrad();
-        if (AbsMax(g) <= tolGrad) return origLoss;        // already optimal
+        var g = Own(FlatGrad());
+        if (AbsMax(g) <= tolGrad) { g.Dispose(); return origLoss; }      // already optimal
 
         var d = state.Has("d") ? state["d"] : null;
         double t = state.Value("t", lr), hDiag = state.Value("H_diag", 1), prevLoss = state.Value("prev_loss", loss);
         int nIter = 0;
         while (nIter < maxIter)
         {
+            using var iteration = Tensor.Scope();
             nIter++;
             long globalIter = (long)state.Value("n_iter", 0) + 1;
             state.SetValue("n_iter", globalIter);
@@ -95,7 +101,7 @@ public sealed class LBFGS : Optimizer
             // ---- the direction: steepest descent on the very first iteration, else the two-loop recursion ----
             if (globalIter == 1)
             {
-                d = g.Neg();
+                d = Replace(d, g.Neg());
                 ClearHistory(state);
                 hDiag = 1;
             }
@@ -110,7 +116,7 @@ public sealed class LBFGS : Optimizer
                     Push(state, y, s, 1 / ys, historySize);
                     hDiag = ys / Dot(y, y);
                 }
-                d = TwoLoop(state, g, hDiag);
+                d = Replace(d, TwoLoop(state, g, hDiag));
             }
             if (state.Has("prev_flat_grad")) state["prev_flat_grad"].Copy_(g);
             else state.SetCopy("prev_flat_grad", g);
@@ -134,7 +140,8 @@ public sealed class LBFGS : Optimizer
                     SetParams(x0);
                     return (f, fg);
                 }
-                (loss, g, t, lsEvals) = StrongWolfe.Search(Objective, t, d, loss, g, gtd, tolChange);
+                (loss, var found, t, lsEvals) = StrongWolfe.Search(Objective, t, d, loss, g, gtd, tolChange);
+                g = Replace(g, found);
                 AddToParams(t, d);
                 optCond = AbsMax(g) <= tolGrad;
             }
@@ -145,7 +152,7 @@ public sealed class LBFGS : Optimizer
                 if (nIter != maxIter)
                 {
                     loss = Evaluate(closure);
-                    g = FlatGrad();
+                    g = Replace(g, FlatGrad());
                     optCond = AbsMax(g) <= tolGrad;
                     lsEvals = 1;
                 }
@@ -158,7 +165,8 @@ public sealed class LBFGS : Optimizer
             if (AbsMax(d) * Math.Abs(t) <= tolChange) break;           // |t d|∞: the step has become negligible
             if (Math.Abs(loss - prevLoss) < tolChange) break;
         }
-        if (d != null && !(state.Has("d") && ReferenceEquals(state["d"], d))) state.Set("d", d);
+        if (d != null && !(state.Has("d") && ReferenceEquals(state["d"], d))) { owned.Remove(d); state.Set("d", d); }
+        foreach (var o in owned) o.Dispose();
         state.SetValue("t", t);
         state.SetValue("H_diag", hDiag);
         state.SetValue("prev_loss", prevLoss);
@@ -244,7 +252,8 @@ public sealed class LBFGS : Optimizer
         for (int i = 0; i < Params.Count; i++) Params[i].Copy_(values[i]);
     }
 
-    private static double Dot(Tensor a, Tensor b) { using var _ = Tensor.NoGrad(); return (a * b).Sum().Item(); }
-    private static double AbsMax(Tensor a) { using var _ = Tensor.NoGrad(); return a.Abs().Max().Item(); }
-    private static double AbsSum(Tensor a) { using var _ = Tensor.NoGrad(); return a.Abs().Sum().Item(); }
+    // scalar reductions in their own scope: the flat-sized temporary goes back to the pool at once
+    private static double Dot(Tensor a, Tensor b) { using var s = Tensor.Scope(); using var _ = Tensor.NoGrad(); return (a * b).Sum().Item(); }
+    private static double AbsMax(Tensor a) { using var s = Tensor.Scope(); using var _ = Tensor.NoGrad(); return a.Abs().Max().Item(); }
+    private static double AbsSum(Tensor a) { using var s = Tensor.Scope(); using var _ = Tensor.NoGrad(); return a.Abs().Sum().Item(); }
 }

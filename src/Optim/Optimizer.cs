@@ -95,7 +95,13 @@ public abstract class Optimizer
         foreach (var group in _groups)
         {
             BeginGroup(group);
-            foreach (var (p, grad) in WithGrad(group)) Update(p, grad, group, State(p));
+            foreach (var (p, grad) in WithGrad(group))
+            {
+                // one scope per parameter: its temporaries go back to the pool before the next parameter asks for
+                // the same sizes, so a step's peak memory is one parameter's temporaries, not all of them
+                using var perParam = Tensor.Scope();
+                Update(p, grad, group, State(p));
+            }
             EndGroup(group);
         }
     }

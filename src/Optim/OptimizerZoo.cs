@@ -96,7 +96,7 @@ public static class OptimizerZoo
             (g, s) => new Lion(g, Lr(s), weightDecay: Wd(s))),
         new("lamb", "You et al., Large Batch Optimization for Deep Learning: Training BERT in 76 minutes, ICLR 2020", "lr 1e-3, betas (0.9, 0.999), eps 1e-6, trust ratio min(|w|, 10) / |r|", 1e-3, 0, false,
             (g, s) => new LAMB(g, Lr(s), weightDecay: Wd(s))),
-        new("lars", "You, Gitman and Ginsburg, Large Batch Training of Convolutional Networks, arXiv 2017", "lr 1e-3, momentum 0.9, trust coefficient 1e-3, L2 decay on matrices", 1e-3, 0, true,
+        new("lars", "You, Gitman and Ginsburg, Large Batch Training of Convolutional Networks, arXiv 2017", "lr 1e-3 (pytorch_optimizer's; with trust coefficient 1e-3 the layer rate is tiny: lr 1-10 is the usual range), momentum 0.9, L2 decay on matrices", 1e-3, 0, true,
             (g, s) => new LARS(g, Lr(s), momentum: s.Momentum ?? 0.9, weightDecay: Wd(s))),
         new("adabelief", "Zhuang et al., AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, NeurIPS 2020", "lr 1e-3, betas (0.9, 0.999), eps 1e-16, decoupled decay", 1e-3, 0, false,
             (g, s) => new AdaBelief(g, Lr(s), weightDecay: Wd(s))),

@@ -128,5 +128,5 @@ internal static class StrongWolfe
         return Math.Min(Math.Max(minPos, lo), hi);
     }
 
-    private static double Dot(Tensor a, Tensor b) { using var _ = Tensor.NoGrad(); return (a * b).Sum().Item(); }
+    private static double Dot(Tensor a, Tensor b) { using var s = Tensor.Scope(); using var _ = Tensor.NoGrad(); return (a * b).Sum().Item(); }
 }
