@@ -18,7 +18,7 @@ public static class OptimizersCommand
 
     public const string Help = "usage: engine optimizers [--out DIR] [--steps N] [--only NAME,NAME] [--list]\n" +
         "  runs the gallery (every optimizer at its tuned lr on Rosenbrock and Rastrigin) and writes DIR/<function>-grid.png,\n" +
-        "  DIR/ranking.md and the raster images (DIR defaults to 'gallery', N to " + "300" + "); --list prints names, papers and defaults";
+        "  DIR/ranking.md and the raster images (DIR defaults to 'gallery', N to " + "500" + "); --list prints names, papers and defaults";
 
     public static int Run(string[] args, TextWriter stdout)
     {

@@ -41,7 +41,7 @@ public static class OptimizerGallery
     public static IReadOnlyList<double> LrGrid { get; } = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, 10];
 
     /// <summary>Steps per run.</summary>
-    public const int DefaultSteps = 300;
+    public const int DefaultSteps = 500;
 
     /// <summary>|p| or f beyond this ends a run as diverged.</summary>
     public const double DivergenceLimit = 1e6;
