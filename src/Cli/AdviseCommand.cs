@@ -17,7 +17,7 @@ public static class AdviseCommand
 {
     public const string Usage =
         "usage: engine advise [--layers 784,256,10 | --hidden N] [--conv C1,C2,...] [--input-channels C] [--dropout P] [--softmax-output]\n" +
-        "                     [--batch N] [--optimizer sgd|sgd-momentum|adam|adamw|rmsprop|adabound|amsbound] [--lr X] [--weight-decay X] [--no-decay-bias-norm]\n" +
+        "                     [--batch N] [--optimizer sgd-momentum|NAME (any of engine optimizers --list)] [--lr X] [--weight-decay X] [--no-decay-bias-norm]\n" +
         "                     [--base-batch N --base-lr X] [--scheduler] [--overfit-passed true|false] [--loss ce|nll|other]\n" +
         "                     [--one-hot NAME:CATEGORIES ...] [--backbone-lr X --head-lr X]";
 
@@ -127,22 +127,13 @@ public static class AdviseCommand
         if (o.ContainsKey("softmax-output")) model.Add(new Softmax());
 
         string optName = o.GetValueOrDefault("optimizer", "sgd").ToLowerInvariant();
-        double lr = Dbl("lr") ?? (optName is "adam" or "adamw" ? 3e-4 : 0.1);
-        double wd = Dbl("weight-decay") ?? (optName == "adamw" ? 1e-2 : 0);
+        var entry = optName == "sgd-momentum" ? OptimizerZoo.Get("sgd") : OptimizerZoo.Get(optName);
+        double lr = Dbl("lr") ?? (optName is "adam" or "adamw" ? 3e-4 : entry.Lr);
+        double wd = Dbl("weight-decay") ?? entry.WeightDecay;
         IEnumerable<ParamGroup> groups = o.ContainsKey("no-decay-bias-norm")
             ? ParamGroups.NoDecayOnBiasAndNorm(model, wd)
             : [new ParamGroup(model.Parameters(), weightDecay: wd)];
-        Optimizer opt = optName switch
-        {
-            "sgd" => new SGD(groups, lr, weightDecay: wd),
-            "sgd-momentum" => new SGD(groups, lr, momentum: 0.9, weightDecay: wd),
-            "adam" => new Adam(groups, lr, weightDecay: wd),
-            "adamw" => new AdamW(groups, lr, weightDecay: wd),
-            "rmsprop" => new RMSprop(groups, lr, weightDecay: wd),
-            "adabound" => new AdaBound(groups, lr, weightDecay: wd),
-            "amsbound" => new AMSBound(groups, lr, weightDecay: wd),
-            _ => throw new ArgumentException($"--optimizer: unknown '{optName}' (sgd, sgd-momentum, adam, adamw, rmsprop, adabound, amsbound)"),
-        };
+        var opt = entry.Create(groups, new ZooSettings(lr, wd, optName == "sgd-momentum" ? 0.9 : null));
         var loss = o.GetValueOrDefault("loss", "ce") switch
         {
             "ce" => LossKind.CrossEntropy,

@@ -12,8 +12,9 @@ public static class Commands
         verbs:
           train     train a model on Fashion-MNIST with the Trainer; checkpoints, history and plots in the run folder
                     --model mlp|cnn|resnet|mobilenet|lstm (mlp)   --data DIR (embedded subset)   --device cpu|auto (cpu)
-                    --optimizer sgd|adam|adamw (sgd)   --lr X (0.1 sgd, 0.001 adam/adamw)   --momentum X (0)
-                    --batch N (64)   --epochs N (8)   --seed N (42)   --weight-decay X (0; adamw 0.01)
+                    --optimizer NAME (sgd; every name: engine optimizers --list)   --base NAME (for lookahead, sam, asam)
+                    --lr X (the optimizer's default: 0.1 sgd, 0.001 adam/adamw, ...)   --momentum X (the optimizer's)
+                    --batch N (64)   --epochs N (8)   --seed N (42)   --weight-decay X (the optimizer's; adamw 0.01)
                     --hidden N (256)   --limit N (all training images)
                     tricks: --label-smoothing X  --ema DECAY  --accumulate K  --amp  --warmup STEPS  --plateau
                             --early-stop PATIENCE  --clip-norm X  --augment cutout,erasing,ricap,autoaugment
@@ -26,8 +27,9 @@ public static class Commands
           advise    the advisor's rules of thumb checked against a model and its training options
                     (the same options as train, e.g. engine advise --model cnn --optimizer adam --lr 0.01 --batch 30;
                      or describe a model: --layers 784,500,10 --conv 3,32 ...; engine advise --help)
-          optimizers  the optimizer gallery: SGD, momentum, Adam, AdamW, AdaBound, AMSBound, RMSprop on Rosenbrock
-                    and Rastrigin; --out DIR (gallery) --steps N: PNG plots of their paths and loss curves
+          optimizers  the optimizer gallery: every optimizer at its tuned learning rate on Rosenbrock and Rastrigin,
+                    ranked; --out DIR (gallery) --steps N (500) --only a,b: grid PNGs, ranking.md, path plots;
+                    --list: every optimizer's name, paper and defaults
           info      devices, SIMD, threads, versions
           bench     run bench/compare.sh (engine vs PyTorch) when run inside the repository
           help      this text

@@ -44,7 +44,7 @@ public static class DiagnoseCommand
             if (!float.IsFinite(v)) return v;
             l.Backward();
             if (s.ClipNorm is float c) GradClip.ClipGradNorm(model.Parameters(), c);
-            opt.Step();
+            opt.StepOn(() => model.Forward(x), output => loss(output, y));
             opt.ZeroGrad();
             return v;
         }, s.Steps, warmupOrScheduler: s.Warmup > 0 || s.Plateau);

@@ -7,7 +7,7 @@ public sealed record TrainSettings
 {
     public static readonly IReadOnlySet<string> Known = new HashSet<string>
     {
-        "model", "data", "device", "optimizer", "lr", "batch", "epochs", "seed", "weight-decay", "momentum", "hidden", "limit",
+        "model", "data", "device", "optimizer", "base", "lr", "batch", "epochs", "seed", "weight-decay", "momentum", "hidden", "limit",
         "label-smoothing", "ema", "accumulate", "warmup", "early-stop", "clip-norm", "augment", "balance",
         "config", "run-dir", "resume", "steps",
     };
@@ -20,12 +20,15 @@ public sealed record TrainSettings
     public string? Data { get; init; }
     public string Device { get; init; } = "cpu";
     public string Optimizer { get; init; } = "sgd";
+    /// <summary>The base optimizer of lookahead, sam and asam (null: their default).</summary>
+    public string? Base { get; init; }
     public float Lr { get; init; }
     public int Batch { get; init; } = 64;
     public int Epochs { get; init; } = 8;
     public int Seed { get; init; } = 42;
     public float WeightDecay { get; init; }
-    public float Momentum { get; init; }
+    /// <summary>Momentum of the optimizers that have one (null: the optimizer's default, 0 for SGD).</summary>
+    public float? Momentum { get; init; }
     public int Hidden { get; init; } = 256;
     public int Limit { get; init; } = int.MaxValue;
     public float LabelSmoothing { get; init; }
@@ -46,20 +49,27 @@ public sealed record TrainSettings
 
     public static TrainSettings From(Options o)
     {
-        var optimizer = o.Choice("optimizer", "sgd", "sgd", "adam", "adamw");
+        var optimizer = o.Choice("optimizer", "sgd", [.. OptimizerZoo.Names]);
+        var entry = OptimizerZoo.Get(optimizer);
+        string? baseName = o.Has("base") ? o.Choice("base", "", [.. OptimizerZoo.All.Where(e => !e.IsWrapper && e.Name != "lbfgs").Select(e => e.Name)]) : null;
+        if (baseName != null && !entry.IsWrapper)
+            throw new UsageException($"--base is for lookahead, sam and asam (the optimizer they wrap), not for {optimizer}");
+        // the defaults of a wrapper are its base optimizer's
+        var defaults = entry.IsWrapper ? OptimizerZoo.Get(baseName ?? (optimizer == "lookahead" ? "adamw" : "sgd")) : entry;
         var s = new TrainSettings
         {
             Model = o.Choice("model", "mlp", Models),
             Data = o.String("data"),
             Device = o.Choice("device", "cpu", "cpu", "auto"),
             Optimizer = optimizer,
-            // SGD wants a large step, Adam a small one: the default follows the optimizer.
-            Lr = o.Float("lr", optimizer == "sgd" ? 0.1f : 1e-3f, 0f, 1e4f),
+            Base = baseName,
+            // SGD wants a large step, Adam a small one: the default follows the optimizer (OptimizerZoo).
+            Lr = o.Float("lr", (float)defaults.Lr, 0f, 1e4f),
             Batch = o.Int("batch", 64, 1, 1 << 20),
             Epochs = o.Int("epochs", 8, 1, 10_000),
             Seed = o.Int("seed", 42),
-            WeightDecay = o.Float("weight-decay", optimizer == "adamw" ? 1e-2f : 0f, 0f, 10f),
-            Momentum = o.Float("momentum", 0f, 0f, 0.9999f),
+            WeightDecay = o.Float("weight-decay", (float)defaults.WeightDecay, 0f, 10f),
+            Momentum = o.Has("momentum") ? o.Float("momentum", 0f, 0f, 0.9999f) : null,
             Hidden = o.Int("hidden", 256, 1, 1 << 16),
             Limit = o.Int("limit", int.MaxValue, 1),
             LabelSmoothing = o.Float("label-smoothing", 0f, 0f, 1f),
@@ -80,6 +90,10 @@ public sealed record TrainSettings
         if (s.Plateau && s.Warmup > 0)
             throw new UsageException("--plateau and --warmup cannot be combined (one learning-rate schedule per run); drop one of them");
         if (s.Lr <= 0) throw new UsageException($"--lr must be positive, got {s.Lr.ToString(CultureInfo.InvariantCulture)}");
+        if (s.Momentum != null && !defaults.HasMomentum)
+            throw new UsageException($"--momentum: {(entry.IsWrapper ? $"{optimizer}'s base {defaults.Name}" : optimizer)} has no momentum; optimizers with one: {string.Join(", ", OptimizerZoo.All.Where(e => e.HasMomentum && !e.IsWrapper).Select(e => e.Name))}");
+        if (s.Accumulate > 1 && optimizer is "lbfgs" or "sam" or "asam")
+            throw new UsageException($"--accumulate cannot be combined with --optimizer {optimizer}: it re-evaluates the loss during its step, on one micro-batch only");
         return s;
     }
 
@@ -93,9 +107,9 @@ public sealed record TrainSettings
         var ci = CultureInfo.InvariantCulture;
         var d = new Dictionary<string, string>
         {
-            ["model"] = Model, ["optimizer"] = Optimizer, ["lr"] = Lr.ToString(ci), ["batch"] = Batch.ToString(ci),
+            ["model"] = Model, ["optimizer"] = Optimizer + (Base != null ? "(" + Base + ")" : ""), ["lr"] = Lr.ToString(ci), ["batch"] = Batch.ToString(ci),
             ["epochs"] = Epochs.ToString(ci), ["seed"] = Seed.ToString(ci), ["weight_decay"] = WeightDecay.ToString(ci),
-            ["momentum"] = Momentum.ToString(ci), ["hidden"] = Hidden.ToString(ci), ["label_smoothing"] = LabelSmoothing.ToString(ci),
+            ["momentum"] = Momentum?.ToString(ci) ?? "default", ["hidden"] = Hidden.ToString(ci), ["label_smoothing"] = LabelSmoothing.ToString(ci),
             ["accumulate"] = Accumulate.ToString(ci), ["amp"] = Amp.ToString(), ["warmup"] = Warmup.ToString(ci), ["plateau"] = Plateau.ToString(),
             ["augment"] = string.Join(",", Augment), ["device"] = Device,
         };

@@ -16,17 +16,21 @@ public static class TrainSetup
 
     public static Module BuildModel(TrainSettings s, Device device) => ModelZoo.Build(s.Model, s.Hidden).To(device);
 
-    /// <summary>SGD (optional momentum), Adam or AdamW; with weight decay, biases and norm parameters are not decayed.</summary>
+    /// <summary>
+    /// Any optimizer of <see cref="OptimizerZoo"/> by name; with weight decay, biases and norm parameters are not decayed
+    /// (two groups; L-BFGS takes one group of everything).
+    /// </summary>
     public static Optimizer BuildOptimizer(TrainSettings s, Module model)
     {
         var groups = ParamGroups.NoDecayOnBiasAndNorm(model, s.WeightDecay);
-        return s.Optimizer switch
+        try
         {
-            "sgd" => new SGD(groups, s.Lr, momentum: s.Momentum, weightDecay: s.WeightDecay),
-            "adam" => new Adam(groups, s.Lr, weightDecay: s.WeightDecay),
-            "adamw" => new AdamW(groups, s.Lr, weightDecay: s.WeightDecay),
-            _ => throw new UsageException($"unknown optimizer '{s.Optimizer}'; choose sgd, adam or adamw"),
-        };
+            return OptimizerZoo.Get(s.Optimizer).Create(groups, new ZooSettings(s.Lr, s.WeightDecay, s.Momentum, s.Base));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--optimizer {s.Optimizer}: {e.Message}");
+        }
     }
 
     /// <summary>Cross-entropy on logits, with label smoothing when asked (class indices or RICAP's soft targets).</summary>
@@ -66,7 +70,8 @@ public static class TrainSetup
         if (s.Augment.Length > 0) tricks.Add("augment " + string.Join("+", s.Augment));
         if (s.Balance != null) tricks.Add("balance " + s.Balance);
         var schedule = s.Plateau ? "reduce-on-plateau" : "cosine";
-        return $"{s.Model} ({model.ParameterCount():N0} parameters) on {device}, {s.Optimizer} lr {s.Lr.ToString(ci)} {schedule}"
+        var optimizer = s.Optimizer + (s.Base != null ? $"({s.Base})" : "") + (s.Momentum is float m ? $" momentum {m.ToString(ci)}" : "");
+        return $"{s.Model} ({model.ParameterCount():N0} parameters) on {device}, {optimizer} lr {s.Lr.ToString(ci)} {schedule}"
             + (s.WeightDecay > 0 ? $", weight decay {s.WeightDecay.ToString(ci)}" : "")
             + $", batch {s.Batch}, {s.Epochs} epochs, seed {s.Seed}" + (tricks.Count > 0 ? "; " + string.Join(", ", tricks) : "");
     }

@@ -7,11 +7,14 @@ namespace Engine;
 /// <see cref="Step"/>, <see cref="ZeroGrad"/> and state dicts, as torch.optim.Optimizer.
 /// </summary>
 /// <remarks>
-/// <see cref="Step"/> visits every parameter that has a gradient, one at a time, and calls
-/// <see cref="Update"/> with its group and state. The update runs under <c>Tensor.NoGrad()</c>
-/// inside its own scope: temporaries die at the end of the step, state (made with
-/// <see cref="ParamState.Zeros"/>) lives on. Parameters without a gradient (frozen, or unused by
-/// the loss) are skipped and their state is left as it was.
+/// <see cref="Step()"/> visits every parameter that has a gradient, one at a time, and calls
+/// <see cref="Update"/> with its group and state (between <see cref="BeginGroup"/> and <see cref="EndGroup"/>
+/// for per-group scalars). The update runs under <c>Tensor.NoGrad()</c> inside its own scope: temporaries die
+/// at the end of the step, state (made with <see cref="ParamState.Zeros"/>) lives on. Parameters without a
+/// gradient (frozen, or unused by the loss) are skipped and their state is left as it was.
+/// Optimizers that look at all parameters at once (Prodigy, L-BFGS) or wrap another one (Lookahead, SAM)
+/// override <see cref="Step()"/> itself; those that re-evaluate the loss take a closure
+/// (<see cref="ClosureKind"/>, <see cref="Step(Func{float})"/>).
 /// </remarks>
 public abstract class Optimizer
 {
@@ -43,7 +46,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Adds a group (e.g. layers unfrozen later), filling its unset options from the defaults.</summary>
-    public void AddParamGroup(ParamGroup group)
+    public virtual void AddParamGroup(ParamGroup group)
     {
         ArgumentNullException.ThrowIfNull(group);
         foreach (var (k, v) in _defaults) group.SetDefault(k, v);
@@ -83,28 +86,107 @@ public abstract class Optimizer
     }
 
     /// <summary>One update of every parameter that has a gradient.</summary>
-    public void Step()
+    public virtual void Step()
     {
+        if (ClosureKind == ClosureKind.Loss)
+            throw new InvalidOperationException($"{GetType().Name} re-evaluates the loss during its step: call Step(closure) with a closure that runs forward, loss and backward and returns the loss (the Trainer does this)");
         using var scope = Tensor.Scope();       // the update's temporaries die here, state does not
         using var noGrad = Tensor.NoGrad();     // in-place changes of parameters are not recorded
         foreach (var group in _groups)
-            foreach (var p in group.Params)
+        {
+            BeginGroup(group);
+            foreach (var (p, grad) in WithGrad(group))
             {
-                var grad = p.Grad;
-                if (grad is null) continue;
-                if (grad.Shape != p.Shape)
-                    throw new ShapeException($"{GetType().Name}.Step: gradient of {p.Describe()} has shape {grad.Shape}, not the parameter's");
-                if (grad.Device != p.Device)
-                    throw new DeviceMismatchException($"{GetType().Name}.Step: gradient of {p.Describe()} is on {grad.Device}, the parameter on {p.Device}");
+                // one scope per parameter: its temporaries go back to the pool before the next parameter asks for
+                // the same sizes, so a step's peak memory is one parameter's temporaries, not all of them
+                using var perParam = Tensor.Scope();
                 Update(p, grad, group, State(p));
             }
+            EndGroup(group);
+        }
+    }
+
+    /// <summary>
+    /// One step that may re-evaluate the loss: closure runs forward, loss and backward on the current batch and
+    /// returns the loss (see <see cref="ClosureKind"/> for which loss). Optimizers with
+    /// <see cref="ClosureKind.None"/> evaluate it once and step, as PyTorch's do. Returns the loss at the
+    /// parameters the step started from.
+    /// </summary>
+    public virtual float Step(Func<float> closure)
+    {
+        ArgumentNullException.ThrowIfNull(closure);
+        float loss = Evaluate(closure);
+        Step();
+        return loss;
+    }
+
+    /// <summary>What the closure of <see cref="Step(Func{float})"/> must compute; None when plain gradients suffice.</summary>
+    public virtual ClosureKind ClosureKind => ClosureKind.None;
+
+    /// <summary>
+    /// Runs closure with fresh gradients: zeroes every gradient, then calls it with autograd on inside its own
+    /// tensor scope (the gradients it leaves outlive the scope) and returns the loss it reports.
+    /// </summary>
+    protected float Evaluate(Func<float> closure)
+    {
+        if (!Autograd.IsEnabled)
+            throw new InvalidOperationException($"{GetType().Name}: the closure runs a backward pass, so call Step(closure) outside Tensor.NoGrad()");
+        ZeroGrad();
+        using var scope = Tensor.Scope();
+        float loss = closure();
+        if (float.IsNaN(loss)) throw new ArithmeticException($"{GetType().Name}: the closure returned NaN");
+        return loss;
+    }
+
+    /// <summary>
+    /// Puts the model's parameters in their training form (schedule-free optimizers: the point y the
+    /// gradients are taken at). Nothing for other optimizers. The Trainer calls it before each epoch.
+    /// </summary>
+    public virtual void Train() { }
+
+    /// <summary>
+    /// Puts the model's parameters in their evaluation form (schedule-free optimizers: the average x).
+    /// Nothing for other optimizers. The Trainer calls it before validating and when training ends.
+    /// </summary>
+    public virtual void Eval() { }
+
+    /// <summary>Called by <see cref="Step()"/> before the parameters of a group (per-group scalars of the step).</summary>
+    protected virtual void BeginGroup(ParamGroup group) { }
+
+    /// <summary>Called by <see cref="Step()"/> after the parameters of a group.</summary>
+    protected virtual void EndGroup(ParamGroup group) { }
+
+    /// <summary>The parameters of group that have a gradient, with it; a gradient of the wrong shape or device is an error.</summary>
+    protected IEnumerable<(Tensor Param, Tensor Grad)> WithGrad(ParamGroup group)
+    {
+        foreach (var p in group.Params)
+        {
+            var grad = p.Grad;
+            if (grad is null) continue;
+            if (grad.Shape != p.Shape)
+                throw new ShapeException($"{GetType().Name}.Step: gradient of {p.Describe()} has shape {grad.Shape}, not the parameter's");
+            if (grad.Device != p.Device)
+                throw new DeviceMismatchException($"{GetType().Name}.Step: gradient of {p.Describe()} is on {grad.Device}, the parameter on {p.Device}");
+            yield return (p, grad);
+        }
     }
 
     /// <summary>
     /// Updates one parameter in place from its gradient, group options and state.
     /// Runs under no-grad inside a scope; create long-lived state only through <paramref name="state"/>.
+    /// Optimizers that override <see cref="Step()"/> need not implement it.
     /// </summary>
-    protected abstract void Update(Tensor param, Tensor grad, ParamGroup group, ParamState state);
+    protected virtual void Update(Tensor param, Tensor grad, ParamGroup group, ParamState state) =>
+        throw new NotSupportedException($"{GetType().Name} overrides Step and has no per-parameter Update");
+
+    /// <summary>
+    /// Whether the state buffer called name has its parameter's shape (checked when a state dict is loaded).
+    /// Optimizers with other buffers (preconditioners, flat histories) return false for those.
+    /// </summary>
+    protected virtual bool IsParamShaped(string buffer) => true;
+
+    /// <summary>Every parameter of every group, in order (PyTorch's state-dict numbering).</summary>
+    protected IEnumerable<Tensor> AllParams => _groups.SelectMany(g => g.Params);
 
     // ---- state dicts ------------------------------------------------------------------
 
@@ -113,7 +195,7 @@ public abstract class Optimizer
     /// parameter's state (<c>state.I.step</c>, <c>state.I.BUFFER</c>), where I counts parameters
     /// across groups in order, as PyTorch numbers them. Tensors are copies.
     /// </summary>
-    public StateDict StateDict()
+    public virtual StateDict StateDict()
     {
         var sd = new StateDict();
         int index = 0;
@@ -124,9 +206,10 @@ public abstract class Optimizer
             foreach (var (k, v) in group.Options) sd.Values[$"param_groups.{g}.{k}"] = v;
             foreach (var p in group.Params)
             {
-                if (_state.TryGetValue(p, out var s) && (s.Step > 0 || s.Buffers.Count > 0))
+                if (_state.TryGetValue(p, out var s) && !s.IsEmpty)
                 {
                     sd.Values[$"state.{index}.step"] = s.Step;
+                    foreach (var (name, v) in s.Values) sd.Values[$"state.{index}.{name}"] = v;
                     foreach (var (name, t) in s.Buffers) sd.Tensors[$"state.{index}.{name}"] = Snapshot(t, t.Device);
                 }
                 index++;
@@ -140,7 +223,7 @@ public abstract class Optimizer
     /// optimizer of the same type over parameters of the same shapes, in the same order. State
     /// tensors are copied to each parameter's device. Every mismatch is listed in one error.
     /// </summary>
-    public void LoadStateDict(StateDict state)
+    public virtual void LoadStateDict(StateDict state)
     {
         ArgumentNullException.ThrowIfNull(state);
         string who = GetType().Name;
@@ -162,7 +245,7 @@ public abstract class Optimizer
             if (parts.Length != 3 || parts[0] != "state" || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int i))
             { problems.Add($"unexpected tensor '{key}'"); continue; }
             if (i >= flat.Count) { problems.Add($"'{key}' is for parameter {i}, but there are only {flat.Count}"); continue; }
-            if (t.Shape != flat[i].Shape) { problems.Add($"'{key}' has shape {t.Shape}, parameter {i} ({flat[i].Describe()}) has {flat[i].Shape}"); continue; }
+            if (t.Shape != flat[i].Shape && IsParamShaped(parts[2])) { problems.Add($"'{key}' has shape {t.Shape}, parameter {i} ({flat[i].Describe()}) has {flat[i].Shape}"); continue; }
             if (!perParam.TryGetValue(i, out var list)) perParam[i] = list = new();
             list.Add((parts[2], t));
         }
@@ -178,19 +261,29 @@ public abstract class Optimizer
         }
         foreach (var s in _state.Values) s.Clear();
         _state.Clear();
+        var values = new Dictionary<int, List<(string name, double v)>>();
+        foreach (var (key, v) in state.Values)
+        {
+            var parts = key.Split('.', 3);
+            if (parts.Length != 3 || parts[0] != "state" || parts[2] == "step" || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int i)) continue;
+            if (!values.TryGetValue(i, out var list)) values[i] = list = new();
+            list.Add((parts[2], v));
+        }
         for (int i = 0; i < flat.Count; i++)
         {
             bool hasStep = state.Values.TryGetValue($"state.{i}.step", out var step);
-            if (!hasStep && !perParam.ContainsKey(i)) continue;
+            if (!hasStep && !perParam.ContainsKey(i) && !values.ContainsKey(i)) continue;
             var s = State(flat[i]);
             s.Step = (long)step;
             if (perParam.TryGetValue(i, out var buffers))
                 foreach (var (name, t) in buffers) s.Set(name, Snapshot(t, flat[i].Device));
+            if (values.TryGetValue(i, out var vs))
+                foreach (var (name, v) in vs) s.SetValue(name, v);
         }
     }
 
     /// <summary>A copy of t on device, outside any scope.</summary>
-    private static Tensor Snapshot(Tensor t, Device device)
+    protected static Tensor Snapshot(Tensor t, Device device)
     {
         using var _ = TensorScope.Suspend();
         using var ng = Tensor.NoGrad();

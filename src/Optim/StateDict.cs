@@ -38,6 +38,16 @@ public sealed class StateDict
         return s;
     }
 
+    /// <summary>Every entry except those under prefix + "." (what a wrapping optimizer keeps for itself).</summary>
+    public StateDict Without(string prefix)
+    {
+        var s = new StateDict();
+        var p = prefix + ".";
+        foreach (var (k, v) in Values) if (!k.StartsWith(p, StringComparison.Ordinal)) s.Values[k] = v;
+        foreach (var (k, t) in Tensors) if (!k.StartsWith(p, StringComparison.Ordinal)) s.Tensors[k] = t;
+        return s;
+    }
+
     private static string Preview(IEnumerable<string> keys)
     {
         var list = keys.Take(6).ToList();

@@ -2,9 +2,9 @@ using System.Globalization;
 using Engine.Tools;
 using Engine.Training;
 
-// gallery [OUTDIR] [STEPS]: runs the optimizer gallery, prints the table, writes the raster PNGs
-// (GalleryPlot, same as `engine optimizers`) and labelled ScottPlot figures (<function>-paths.png,
-// <function>-losses.png). GALLERY_SWEEP=1 also prints the final value over a learning-rate sweep.
+// gallery [OUTDIR] [STEPS]: runs the optimizer gallery (each optimizer at its tuned learning rate), prints the table,
+// writes the raster PNGs (GalleryPlot, as `engine optimizers`) and labelled ScottPlot figures of the ten best runs
+// (<function>-paths.png, <function>-losses.png). GALLERY_SWEEP=1 also prints the final value at every rate of the search.
 string dir = args.Length > 0 ? args[0] : "gallery";
 int steps = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : OptimizerGallery.DefaultSteps;
 var runs = OptimizerGallery.RunAll(steps);
@@ -14,11 +14,11 @@ var files = GalleryPlot.WriteAll(runs, Path.Combine(dir, "raster"));
 Console.WriteLine($"wrote {files.Count} raster images to {Path.Combine(dir, "raster")}");
 foreach (var f in TestFunction.All)
 {
-    var mine = runs.Where(r => r.Function == f.Name).ToList();
+    var mine = OptimizerGallery.Ranking(runs, f).Take(10).ToList();
     Console.WriteLine(ScottFigures.Paths(f, mine, Path.Combine(dir, $"{f.Name}-paths.png")));
     Console.WriteLine(ScottFigures.Losses(f, mine, Path.Combine(dir, $"{f.Name}-losses.png")));
 }
 if (Environment.GetEnvironmentVariable("GALLERY_SWEEP") == "1")
     foreach (var f in TestFunction.All)
         foreach (var o in OptimizerGallery.Optimizers)
-            Console.WriteLine($"{f.Name} {o.Name}: " + string.Join("  ", new[] { 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0 }.Select(lr => { var r = OptimizerGallery.Run(f, o, steps, lr); return $"{lr:G2}:{(r.Diverged ? "div" : r.FinalLoss.ToString("G2", CultureInfo.InvariantCulture))}"; })));
+            Console.WriteLine($"{f.Name} {o.Name}: " + string.Join("  ", OptimizerGallery.LrGrid.Select(lr => { var r = OptimizerGallery.Run(f, o, steps, lr); return $"{lr:G2}:{(r.Diverged ? "div" : r.FinalLoss.ToString("G2", CultureInfo.InvariantCulture))}"; })));

@@ -62,3 +62,22 @@ public readonly struct AbsPowOp(float p) : IUnaryOp
         return new Engine.Kernels.Ops.PowScalarOp(P).Invoke(T.Abs(x));
     }
 }
+
+/// <summary>
+/// (g, prev) -> g·prev &gt; 0 ? up : g·prev &lt; 0 ? down : 1. Rprop's step-size factor: grow while the
+/// gradient keeps its sign, shrink when it flips.
+/// </summary>
+public readonly struct RpropFactorOp(float down, float up) : IBinaryOp
+{
+    public readonly float Down = down, Up = up;
+    public float Invoke(float a, float b)
+    {
+        float s = a * b;
+        return s > 0 ? Up : s < 0 ? Down : 1f;
+    }
+    public T Invoke<T>(T a, T b) where T : struct, ISimd<T>
+    {
+        var s = a * b;   // NaN compares false both ways: factor 1, as the scalar path
+        return T.Select(T.GreaterThan(s, T.Zero), T.Create(Up), T.Select(T.LessThan(s, T.Zero), T.Create(Down), T.One));
+    }
+}

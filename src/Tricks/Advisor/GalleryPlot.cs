@@ -11,7 +11,10 @@ public static class GalleryPlot
     public static IReadOnlyList<(string Name, (byte R, byte G, byte B) Rgb)> Palette { get; } =
     [
         ("red", (230, 25, 75)), ("orange", (245, 130, 48)), ("yellow", (255, 225, 25)), ("green", (60, 180, 75)),
-        ("cyan", (70, 240, 240)), ("blue", (0, 130, 200)), ("magenta", (240, 50, 230)),
+        ("cyan", (70, 240, 240)), ("blue", (0, 130, 200)), ("magenta", (240, 50, 230)), ("lime", (210, 245, 60)),
+        ("pink", (250, 190, 212)), ("teal", (0, 128, 128)), ("lavender", (220, 190, 255)), ("brown", (170, 110, 40)),
+        ("beige", (255, 250, 200)), ("maroon", (128, 0, 0)), ("mint", (170, 255, 195)), ("olive", (128, 128, 0)),
+        ("apricot", (255, 215, 180)), ("navy", (0, 0, 128)), ("grey", (128, 128, 128)), ("white", (255, 255, 255)),
     ];
 
     public static (byte R, byte G, byte B) ColorOf(int optimizerIndex) => Palette[optimizerIndex % Palette.Count].Rgb;
@@ -80,7 +83,7 @@ public static class GalleryPlot
 
     /// <summary>
     /// Writes the whole gallery into dir: &lt;function&gt;-&lt;optimizer&gt;.png (one path), &lt;function&gt;-all.png
-    /// (every path) and &lt;function&gt;-loss.png (loss curves). Returns the files written.
+    /// (the ten best paths) and &lt;function&gt;-loss.png (their loss curves). Returns the files written.
     /// </summary>
     public static List<string> WriteAll(IReadOnlyList<Trajectory> runs, string dir)
     {
@@ -94,6 +97,8 @@ public static class GalleryPlot
             if (mine.Count == 0) continue;
             foreach (var one in mine)
                 files.Add(Save(Paths(f, [one]), Path.Combine(dir, $"{f.Name}-{one.r.Optimizer.ToLowerInvariant()}.png")));
+            // the combined picture keeps to the ten best runs, or the paths hide each other
+            mine = mine.OrderBy(m => m.r.FinalLoss).Take(10).ToList();
             files.Add(Save(Paths(f, mine), Path.Combine(dir, $"{f.Name}-all.png")));
             files.Add(Save(LossCurves(mine), Path.Combine(dir, $"{f.Name}-loss.png")));
         }

@@ -4,6 +4,11 @@ namespace Engine.Training;
 /// The training loop with callbacks: each trick of the collection is a <see cref="Callback"/> given
 /// to <see cref="With"/>. Without callbacks it is the plain loop of DESIGN.md section 3:
 /// forward, loss, backward, step, zero-grad per batch, then a validation pass per epoch.
+/// Optimizers that re-evaluate the loss (<see cref="Optimizer.ClosureKind"/>: L-BFGS, SAM, ASAM, Sophia) get a
+/// closure that runs the model on the same batch again with the plain loss function (or, for Sophia, the loss
+/// against labels sampled from the output); callbacks do not see those passes. Schedule-free optimizers have
+/// their weights swapped: <see cref="Optimizer.Train"/> before each epoch, <see cref="Optimizer.Eval"/> around
+/// validation and when training ends, so validation, checkpoints of the final model and the caller see the average.
 /// <code>
 /// var history = new Trainer(model, opt, F.CrossEntropy)
 ///     .With(new GradAccumulation(4), new ModelEma(0.999f), new EarlyStopping(patience: 3))
@@ -50,12 +55,16 @@ public sealed class Trainer
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), $"trainer: epochs must be >= 1, got {epochs}");
         var ctx = new TrainContext(this) { Epochs = epochs, StartEpoch = startEpoch };
         History.Run ??= RunInfo.Capture(Hyperparameters);
+        if (Optimizer.ClosureKind != ClosureKind.None)
+            foreach (var c in _callbacks.Where(c => c is GradAccumulation or Distillation))
+                throw new InvalidOperationException($"trainer: {Optimizer.GetType().Name} re-evaluates the loss on the batch during its step, which {c.GetType().Name} cannot follow (the re-evaluation sees {(c is GradAccumulation ? "one micro-batch, not the accumulated batch" : "the plain loss, without the teacher's term")}); drop one of them");
         try
         {
             Each(c => c.OnTrainStart(ctx));
             for (int epoch = ctx.StartEpoch; epoch < epochs && !ctx.StopTraining; epoch++)
             {
                 ctx.Epoch = epoch;
+                Optimizer.Train();
                 Model.Train();
                 var metrics = new ClassificationMetrics(TopK);
                 ctx.EpochMetrics = metrics;
@@ -74,14 +83,17 @@ public sealed class Trainer
                 History.LogEpoch("lr", Optimizer.ParamGroups[0].Lr);
                 if (valid != null)
                 {
+                    Optimizer.Eval();                       // schedule-free: validate the average
                     Each(c => c.OnValidationStart(ctx));
                     var v = Evaluate(valid);
                     ctx.ValidationMetrics = v.ToDictionary("val_");
                     foreach (var (k, val) in ctx.ValidationMetrics) History.LogEpoch(k, val);
                     Each(c => c.OnValidationEnd(ctx));
+                    Optimizer.Train();
                 }
                 Each(c => c.OnEpochEnd(ctx));
             }
+            Optimizer.Eval();                               // the model leaves training with its evaluation weights
             Each(c => c.OnTrainEnd(ctx));
         }
         finally
@@ -106,7 +118,9 @@ public sealed class Trainer
         Each(c => c.AfterBackward(ctx));
         if (!ctx.SkipStep)
         {
-            Optimizer.Step();
+            // a closure, when the optimizer asks for one, runs the model on this batch again
+            var (input, target) = (ctx.X, ctx.Y);
+            Optimizer.StepOn(() => Model.Forward(input), output => Loss(output, target));
             Optimizer.ZeroGrad();
             ctx.OptimizerSteps++;
             Each(c => c.AfterStep(ctx));

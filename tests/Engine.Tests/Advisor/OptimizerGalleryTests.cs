@@ -4,17 +4,34 @@ namespace Engine.Tests.Advisor;
 
 public class OptimizerGalleryTests
 {
-    private static OptimizerGallery.Entry Entry(string name) => OptimizerGallery.Optimizers.Single(o => o.Name == name);
+    private static OptimizerGallery.Entry Entry(string name) => OptimizerGallery.Get(name);
 
     [Fact]
     public void Adam_follows_a_finite_path_that_lowers_rosenbrock()
     {
-        var r = OptimizerGallery.Run(TestFunction.Rosenbrock, Entry("Adam"), steps: 300);
+        var r = OptimizerGallery.Run(TestFunction.Rosenbrock, Entry("adam"), steps: 300, lr: 0.3);
         Assert.False(r.Diverged);
         Assert.Equal(301, r.X.Length);
         Assert.All(r.X.Concat(r.Y).Concat(r.Loss), v => Assert.True(double.IsFinite(v)));
         Assert.Equal((-2.0, 2.0), (r.X[0], r.Y[0]));
         Assert.True(r.FinalLoss < r.Loss[0] / 100, $"Adam: f went from {r.Loss[0]} to {r.FinalLoss}");
+    }
+
+    [Fact]
+    public void The_gallery_has_every_optimizer_of_the_zoo()
+    {
+        Assert.Equal(OptimizerZoo.Names.Order(), OptimizerGallery.Optimizers.Select(o => o.Name).Where(n => n != "sgd-momentum").Order());
+    }
+
+    [Fact]
+    public void Tuning_picks_the_learning_rate_with_the_lowest_final_value()
+    {
+        var (best, tried) = OptimizerGallery.Tune(TestFunction.Rosenbrock, Entry("adam"), steps: 50);
+        Assert.Equal(OptimizerGallery.LrGrid, tried.Select(t => t.Lr));
+        Assert.Equal(tried.Min(t => t.FinalLoss), best.FinalLoss);
+        Assert.True(best.FinalLoss < tried.First(t => t.Lr == 1e-4).FinalLoss, "the search should beat the smallest rate on Rosenbrock");
+        // a diverged run ranks last
+        Assert.Equal(double.PositiveInfinity, new Trajectory("x", "f", 1, [0], [0], [1], Diverged: true).FinalLoss);
     }
 
     [Fact]
@@ -65,8 +82,8 @@ public class OptimizerGalleryTests
         var dir = Path.Combine(Path.GetTempPath(), "engine-gallery-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var files = GalleryPlot.WriteAll(OptimizerGallery.RunAll(steps: 30), dir);
-            int perFunction = OptimizerGallery.Optimizers.Count + 2;   // one per optimizer, all paths, loss curves
+            var files = GalleryPlot.WriteAll(OptimizerGallery.RunAll(steps: 10), dir);
+            int perFunction = OptimizerGallery.Optimizers.Count + 2;   // one per optimizer, the best paths, loss curves
             Assert.Equal(perFunction * TestFunction.All.Count, files.Count);
             Assert.Contains(Path.Combine(dir, "rosenbrock-adam.png"), files);
             Assert.Contains(Path.Combine(dir, "rastrigin-loss.png"), files);

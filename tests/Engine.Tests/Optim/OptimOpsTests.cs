@@ -42,6 +42,7 @@ public class OptimOpsTests
         Unary(new SqrtDivAddOp(0.3f, 1e-8f));
         Unary(new BoundedStepOp(1e-3f, 0.05f, 0.2f));
         Unary(new AbsPowOp(3f));
+        Binary(new RpropFactorOp(0.5f, 1.2f));
     }
 
     [Fact]
@@ -55,5 +56,8 @@ public class OptimOpsTests
         Assert.Equal(0.05f, new BoundedStepOp(1f, 0.05f, 0.2f).Invoke(100f));   // 0.01 clipped up
         Assert.Equal(0.1f, new BoundedStepOp(1f, 0.05f, 0.2f).Invoke(10f), 6);  // inside
         Assert.Equal(8f, new AbsPowOp(3f).Invoke(-2f), 5);
+        Assert.Equal(1.2f, new RpropFactorOp(0.5f, 1.2f).Invoke(-2f, -3f));   // same sign: grow
+        Assert.Equal(0.5f, new RpropFactorOp(0.5f, 1.2f).Invoke(2f, -3f));    // flipped: shrink
+        Assert.Equal(1f, new RpropFactorOp(0.5f, 1.2f).Invoke(0f, -3f));      // a zero gradient: keep
     }
 }
