@@ -5,7 +5,7 @@ namespace Engine.Cli;
 
 /// <summary>
 /// `engine advise [options]`: describes a model and its training setup with train-like options, runs
-/// <see cref="Advisor.Check"/> and prints each finding (rule, reason, suggested change); prints
+/// <see cref="Advisor.Check(Module, AdvisorOptions?)"/> and prints each finding (rule, reason, suggested change); prints
 /// "no findings" when all is well. Exit code 0, or 1 when a finding is an error (a bug such as softmax-then-log), 2 on bad usage.
 /// </summary>
 /// <remarks>

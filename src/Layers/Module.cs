@@ -8,7 +8,7 @@ namespace Engine;
 /// </summary>
 /// <remarks>
 /// Parameters are ordinary tensors with <see cref="Tensor.RequiresGrad"/> set, registered under a
-/// name. They live outside any <see cref="TensorScope"/>. Moving a module (<see cref="To"/>) swaps
+/// name. They live outside any <see cref="TensorScope"/>. Moving a module (<see cref="MoveTo"/>) swaps
 /// the data inside the same tensor objects, so optimizers built before the move keep working.
 /// </remarks>
 public abstract class Module

@@ -4,7 +4,7 @@ namespace Engine;
 
 /// <summary>
 /// Base of every optimizer: parameter groups with their hyperparameters, per-parameter state,
-/// <see cref="Step"/>, <see cref="ZeroGrad"/> and state dicts, as torch.optim.Optimizer.
+/// <see cref="Step()"/>, <see cref="ZeroGrad"/> and state dicts, as torch.optim.Optimizer.
 /// </summary>
 /// <remarks>
 /// <see cref="Step()"/> visits every parameter that has a gradient, one at a time, and calls

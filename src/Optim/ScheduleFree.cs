@@ -40,7 +40,7 @@ public abstract class ScheduleFree : Optimizer
             throw new ArgumentOutOfRangeException(nameof(group), b, $"{GetType().Name}: param group {index} {group.Label} needs its interpolation β in (0, 1), got {b}");
     }
 
-    /// <summary>The learning rate of this step (after warmup) and cₜ, for <see cref="Update"/>.</summary>
+    /// <summary>The learning rate of this step (after warmup) and cₜ, for the subclass's update.</summary>
     protected (double Lr, double Ckp1) Current => (_lr, _ckp1);
 
     protected override void BeginGroup(ParamGroup group)

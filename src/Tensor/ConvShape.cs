@@ -2,8 +2,8 @@ namespace Engine;
 
 /// <summary>
 /// The geometry of one 2-D convolution, resolved and validated once. Shape letters: N batch, C in-channels, H W input,
-/// K out-channels, G groups (Cg = C/G in-channels and Kg = K/G out-channels per group), R S kernel, P Q output.
-///   y[n,k,p,q] = b[k] + sum_{c<Cg,r<R,s<S} x[n, g*Cg + c, p*sh - ph + r*dh, q*sw - pw + s*dw] * w[k,c,r,s],  g = k / Kg
+/// K out-channels, G groups (Cg = C/G in-channels and Kg = K/G out-channels per group), R x S kernel, P Q output.
+///   y[n,k,p,q] = b[k] + sum over c &lt; Cg, r &lt; R, s &lt; S of x[n, g*Cg + c, p*sh - ph + r*dh, q*sw - pw + s*dw] * w[k,c,r,s],  g = k / Kg
 /// The CPU kernels index raw memory from these numbers, so every entry point that hands shapes to a kernel (the autograd
 /// function, and each backend call, which is public) resolves them here first: a shape that does not fit is a
 /// <see cref="ShapeException"/> naming the shapes, never a read past a buffer.

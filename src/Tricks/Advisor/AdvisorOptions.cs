@@ -14,7 +14,7 @@ public enum LossKind
 }
 
 /// <summary>
-/// The training setup that <see cref="Advisor.Check"/> checks against the model. Every field is
+/// The training setup that <see cref="Advisor.Check(Module, AdvisorOptions?)"/> checks against the model. Every field is
 /// optional: a rule whose inputs are missing stays silent.
 /// </summary>
 public sealed class AdvisorOptions

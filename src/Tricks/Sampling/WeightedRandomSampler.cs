@@ -2,7 +2,7 @@ namespace Engine.Data;
 
 /// <summary>
 /// Draws numSamples indices per epoch with replacement, sample i with probability w_i / sum(w). From class
-/// frequencies (<see cref="FromClassFrequencies"/>) w_i = 1 / count(y_i), so each class is drawn with equal
+/// frequencies (<see cref="FromClassFrequencies(int[], int?)"/>) w_i = 1 / count(y_i), so each class is drawn with equal
 /// probability 1/K. Sampling is by binary search in the cumulative weights.
 /// </summary>
 public sealed class WeightedRandomSampler : ISampler

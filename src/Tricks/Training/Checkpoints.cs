@@ -14,7 +14,7 @@ namespace Engine.Training;
 /// </summary>
 /// <remarks>
 /// Checkpoints are written at the end of every <see cref="Every"/>-th epoch and, with
-/// <see cref="EverySteps"/>, after every N-th optimizer step. Give the training <see cref="DataLoader"/>
+/// <see cref="EverySteps"/>, after every N-th optimizer step. Give the training <see cref="Engine.Data.DataLoader"/>
 /// as <see cref="Loader"/> so its shuffling state and position are saved too: a run resumed from a
 /// mid-epoch checkpoint then continues with the very next batch.
 /// </remarks>
