@@ -16,6 +16,15 @@ public static class TorchPython
 {
     private static readonly Lazy<string?> Missing = new(Probe);
 
+    /// <summary>
+    /// The interpreter: <c>ENGINE_PYTHON</c> if set, else Debian's <c>/usr/bin/python3</c> (where apt puts torch),
+    /// else whatever <c>python3</c> the PATH finds. A pyenv or venv python earlier on the PATH usually has no torch,
+    /// so the system one wins when it exists.
+    /// </summary>
+    public static string Python { get; } =
+        Environment.GetEnvironmentVariable("ENGINE_PYTHON") is { Length: > 0 } p ? p
+        : File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
     /// <summary>True where CI demands the torch goldens (<c>ENGINE_REQUIRE_TORCH=1</c>).</summary>
     public static bool Required => Environment.GetEnvironmentVariable("ENGINE_REQUIRE_TORCH") == "1";
 
@@ -30,7 +39,7 @@ public static class TorchPython
     {
         if (WhyUnavailable is { } why) throw new InvalidOperationException($"cannot run {script}: {why}");
         var path = Fixtures.PathOf(script);
-        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(path);
         foreach (var a in args) psi.ArgumentList.Add(a);
         // The goldens are computed with one thread, so a loaded machine gives the same bits.
@@ -55,17 +64,17 @@ public static class TorchPython
     {
         try
         {
-            var psi = new ProcessStartInfo("python3", ["-c", "import torch, torchvision, onnx"])
+            var psi = new ProcessStartInfo(Python, ["-c", "import torch, torchvision, onnx"])
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var p = Process.Start(psi);
             if (p is null) return "python3 did not start";
             var err = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            return p.ExitCode == 0 ? null : $"python3 cannot import torch, torchvision and onnx ({err.Trim().Split('\n').LastOrDefault()}); apt-get install python3-torch python3-torchvision python3-onnx";
+            return p.ExitCode == 0 ? null : $"{Python} cannot import torch, torchvision and onnx ({err.Trim().Split('\n').LastOrDefault()}); apt-get install python3-torch python3-torchvision python3-onnx";
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return $"python3 is not installed ({e.Message}); apt-get install python3-torch python3-torchvision python3-onnx";
+            return $"{Python} is not installed ({e.Message}); apt-get install python3-torch python3-torchvision python3-onnx";
         }
     }
 }
