@@ -10,7 +10,7 @@ namespace Engine.Cli;
 /// the zoo (and SGD with momentum) on Rosenbrock and Rastrigin from the same start, each at the learning rate a
 /// small search finds (<see cref="OptimizerGallery"/>), prints a table per function ranking them by final f, and
 /// writes into DIR (default "gallery"): &lt;function&gt;-grid.png (every path, ranked), ranking.md (the tables) and the
-/// raster images of <see cref="GalleryPlot"/>. With --list: the names, papers and defaults, and nothing is run.
+/// the labelled figures of the ten best (<see cref="GalleryFigures"/>). With --list: the names, papers and defaults, and nothing is run.
 /// </summary>
 public static class OptimizersCommand
 {
@@ -79,7 +79,7 @@ public static class OptimizersCommand
         var ranking = Path.Combine(dir, "ranking.md");
         File.WriteAllText(ranking, md.ToString());
         files.Add(ranking);
-        files.AddRange(GalleryPlot.WriteAll(runs, Path.Combine(dir, "raster")));
+        files.AddRange(GalleryFigures.WriteAll(runs, dir));
         stdout.WriteLine($"wrote {files.Count} files to {Path.GetFullPath(dir)} (the grids: {string.Join(", ", TestFunction.All.Select(f => f.Name + "-grid.png"))})");
         return 0;
     }

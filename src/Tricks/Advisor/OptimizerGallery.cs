@@ -12,7 +12,7 @@ public sealed record Trajectory(string Optimizer, string Function, double Lr, do
 /// The optimizer gallery (after pytorch_optimizer's visualizations): every optimizer of <see cref="OptimizerZoo"/>
 /// (and SGD with momentum 0.9) from the same start on <see cref="TestFunction.Rosenbrock"/> and
 /// <see cref="TestFunction.Rastrigin"/>, each at the learning rate of a small search (<see cref="LrGrid"/>: the
-/// lowest final f wins). Computes the paths only; <see cref="GalleryPlot"/> (and the CLI's grid) draw them.
+/// lowest final f wins). Computes the paths only; the CLI draws them (GalleryGrid, GalleryFigures).
 /// </summary>
 /// <remarks>
 /// The point is a tensor p [1, 2] with RequiresGrad (a 1×2 matrix, so that Muon orthogonalizes and SOAP

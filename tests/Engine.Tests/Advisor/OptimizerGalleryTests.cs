@@ -75,37 +75,4 @@ public class OptimizerGalleryTests
             Assert.Equal((f.Value(x, y + h) - f.Value(x, y - h)) / (2 * h), dy, 1e-4);
         }
     }
-
-    [Fact]
-    public void The_gallery_writes_its_png_images()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "engine-gallery-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var files = GalleryPlot.WriteAll(OptimizerGallery.RunAll(steps: 10), dir);
-            int perFunction = OptimizerGallery.Optimizers.Count + 2;   // one per optimizer, the best paths, loss curves
-            Assert.Equal(perFunction * TestFunction.All.Count, files.Count);
-            Assert.Contains(Path.Combine(dir, "rosenbrock-adam.png"), files);
-            Assert.Contains(Path.Combine(dir, "rastrigin-loss.png"), files);
-            foreach (var file in files)
-            {
-                var bytes = File.ReadAllBytes(file);
-                Assert.True(bytes.Length > 100, $"{file}: only {bytes.Length} bytes");
-                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
-            }
-        }
-        finally { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
-    }
-
-    [Fact]
-    public void Path_plot_draws_the_path_over_the_heatmap()
-    {
-        var f = TestFunction.Rosenbrock;
-        var run = new Trajectory("test", f.Name, 0, [-2, 1], [-1, 3], [f.Value(-2, -1), f.Value(1, 3)], false);
-        var c = GalleryPlot.Paths(f, [(run, ((byte)1, (byte)2, (byte)3))], size: 101);
-        // the segment from (-2,-1) (bottom-left corner) to (1,3) (top, 3/4 across) passes through its midpoint (-0.5, 1)
-        int px = (int)Math.Round((-0.5 + 2) / 4 * 100), py = (int)Math.Round((3 - 1.0) / 4 * 100);
-        int i = 3 * (py * 101 + px);
-        Assert.Equal(new byte[] { 1, 2, 3 }, c.Pixels[i..(i + 3)]);
-    }
 }

@@ -23,11 +23,28 @@ public class OptimizerCliTests
         var (code, stdout, err) = CliRun.Run("optimizers", "--only", "adam,lion,sam", "--steps", "30", "--out", dir);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("rosenbrock", stdout);
-        foreach (var f in new[] { "rosenbrock-grid.png", "rastrigin-grid.png", "ranking.md" }) Assert.True(File.Exists(Path.Combine(dir, f)), $"{f} missing");
+        string[] written = ["rosenbrock-grid.png", "rastrigin-grid.png", "ranking.md",
+                            "rosenbrock-paths.png", "rosenbrock-losses.png", "rastrigin-paths.png", "rastrigin-losses.png"];
+        foreach (var f in written) Assert.True(File.Exists(Path.Combine(dir, f)), $"{f} missing");
         var md = File.ReadAllText(Path.Combine(dir, "ranking.md"));
         Assert.Contains("| 1 |", md);
         Assert.Contains("| sam |", md);
-        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(dir, "rosenbrock-grid.png"))[..4]);
+        foreach (var png in written.Where(f => f.EndsWith(".png")))
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(dir, png));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+            Assert.True(bytes.Length > 10_000, $"{png}: only {bytes.Length} bytes for a heatmap or curves with a legend");
+        }
+        Assert.Equal(7, Directory.GetFiles(dir).Length);   // no second plotting stack writes a raster/ folder any more
+    }
+
+    [Fact]
+    public void GalleryColoursTellTheFirstTwentyOptimizersApart()
+    {
+        var names = Engine.Training.OptimizerGallery.Optimizers.Select(o => o.Name).Take(20).ToList();
+        var colours = names.Select(Engine.Cli.GalleryFigures.ColorOf).ToList();
+        Assert.Equal(names.Count, colours.Distinct().Count());
+        Assert.Equal(colours[0], Engine.Cli.GalleryFigures.ColorOf("not-an-optimizer"));   // unknown: the first colour, no throw
     }
 
     [Theory]

@@ -1,16 +1,44 @@
 using Engine.Training;
 using ScottPlot;
 
-namespace Engine.Tools;
+namespace Engine.Cli;
 
-/// <summary>Labelled gallery figures with ScottPlot: paths over the heatmap with a legend, and loss curves.</summary>
-public static class ScottFigures
+/// <summary>
+/// Labelled gallery figures with ScottPlot: the ten best paths over the heatmap with a legend, and their loss curves.
+/// The library computes the runs (<see cref="OptimizerGallery"/>); drawing is the CLI's, with the one plotting
+/// library of the repository.
+/// </summary>
+public static class GalleryFigures
 {
-    private static Color ColorOf(string optimizer)
+    /// <summary>Line colours (Sasha Trubetskoy's 20 distinct colours), one per optimizer in <see cref="OptimizerGallery.Optimizers"/> order.</summary>
+    public static IReadOnlyList<Color> Palette { get; } =
+    [
+        new(230, 25, 75), new(245, 130, 48), new(255, 225, 25), new(60, 180, 75), new(70, 240, 240),
+        new(0, 130, 200), new(240, 50, 230), new(210, 245, 60), new(250, 190, 212), new(0, 128, 128),
+        new(220, 190, 255), new(170, 110, 40), new(255, 250, 200), new(128, 0, 0), new(170, 255, 195),
+        new(128, 128, 0), new(255, 215, 180), new(0, 0, 128), new(128, 128, 128), new(255, 255, 255),
+    ];
+
+    /// <summary>The optimizer's colour: its place in the zoo's order, modulo the palette.</summary>
+    public static Color ColorOf(string optimizer)
     {
         int i = Math.Max(0, OptimizerGallery.Optimizers.Select(o => o.Name).ToList().IndexOf(optimizer));
-        var (r, g, b) = GalleryPlot.ColorOf(i);
-        return new Color(r, g, b);
+        return Palette[i % Palette.Count];
+    }
+
+    /// <summary>Writes <c>&lt;function&gt;-paths.png</c> and <c>&lt;function&gt;-losses.png</c> of the ten best runs on each function; returns the files.</summary>
+    public static List<string> WriteAll(IReadOnlyList<Trajectory> runs, string dir, int best = 10)
+    {
+        Directory.CreateDirectory(dir);
+        var files = new List<string>();
+        foreach (var f in TestFunction.All)
+        {
+            var top = OptimizerGallery.Ranking(runs, f).Take(best).ToList();
+            if (top.Count == 0) continue;
+            files.Add(Paths(f, top, Path.Combine(dir, $"{f.Name}-paths.png")));
+            files.Add(Losses(f, top, Path.Combine(dir, $"{f.Name}-losses.png")));
+        }
+        return files;
     }
 
     /// <summary>Every run's path over log(1 + f); start white, minimum red. Returns the file written.</summary>
