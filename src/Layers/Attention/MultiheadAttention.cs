@@ -61,9 +61,19 @@ public sealed class MultiheadAttention : Module
         if (v.Shape[1] != S) throw new ShapeException($"MultiheadAttention: key {key.Shape} and value {value.Shape} must have the same source length");
 
         var mask = CombineMasks(keyPaddingMask, attnMask, N, L, S, unbatched);
-        var qh = Heads(Project(q, 0), N, L);
-        var kh = Heads(Project(k, 1), N, S);
-        var vh = Heads(Project(v, 2), N, S);
+        Tensor qh, kh, vh;
+        if (ReferenceEquals(query, key) && ReferenceEquals(key, value))
+        {
+            // Self-attention: one GEMM with all of in_proj_weight, [N, L, 3E] -> [3, N, H, L, D] (as PyTorch does).
+            var qkv = F.Linear(q, InProjWeight, InProjBias).View(N, L, 3, H, D).Permute(2, 0, 3, 1, 4);
+            (qh, kh, vh) = (qkv.Select(0, 0).Contiguous(), qkv.Select(0, 1).Contiguous(), qkv.Select(0, 2).Contiguous());
+        }
+        else
+        {
+            qh = Heads(Project(q, 0), N, L);
+            kh = Heads(Project(k, 1), N, S);
+            vh = Heads(Project(v, 2), N, S);
+        }
         double p = Training ? DropoutP : 0;
         Tensor o; Tensor? w = null;
         if (needWeights)
