@@ -46,11 +46,13 @@ public class BertTests
     {
         var c = BertConfig.FromJson(Path.Combine(Tiny, "config.json"));
         Assert.Equal((40, 16, 2, 2, 32, 24, 2, 1e-12), (c.VocabSize, c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize, c.MaxPositionEmbeddings, c.TypeVocabSize, c.LayerNormEps));
-        var bad = Path.Combine(TorchPython.TempDir("bertcfg"), "config.json");
+        var dir = TorchPython.TempDir("bertcfg");
+        var bad = Path.Combine(dir, "config.json");
         File.WriteAllText(bad, """{"hidden_size": "big"}""");
         Assert.Contains("'hidden_size' must be an integer", Assert.Throws<InvalidDataException>(() => BertConfig.FromJson(bad)).Message);
         File.WriteAllText(bad, """{"hidden_size": 10, "num_attention_heads": 3}""");
         Assert.Contains("hidden_size 10 must be divisible by num_attention_heads 3", Assert.Throws<InvalidDataException>(() => BertConfig.FromJson(bad)).Message);
+        Directory.Delete(dir, true);
     }
 
     [Fact]
