@@ -42,6 +42,9 @@ FLOPS = {
     "resnet18_b8_224_fwd": 8 * 2 * 1.814e9,
     "mobilenet_v2_b8_224_fwd": 8 * 2 * 0.301e9,
     "smallcnn_fmnist_epoch": small_cnn_flops(64) * 60000 / 64,
+    "transformer_d512_h8_s128_b8_fwdbwd": 3 * (2.0 * 8 * 128 * (4.0 * 512 * 512 + 2.0 * 512 * 2048) + 2 * 2.0 * 8 * 128 * 128 * 512),
+    "attention_fused_b1_h8_s1024_d64_fwdbwd": 3.5 * 2 * 2.0 * 8 * 1024 * 1024 * 64,
+    "attention_naive_b1_h8_s1024_d64_fwdbwd": 3.5 * 2 * 2.0 * 8 * 1024 * 1024 * 64,
 }
 
 # Workloads timed once (an epoch), not as the median of many calls.
@@ -167,6 +170,25 @@ def workloads():
                 opt.step()
         return step
 
+    def transformer():
+        layer = nn.TransformerEncoderLayer(512, 8, 2048, dropout=0.0, activation="relu", batch_first=True)
+        x = param(8, 128, 512)
+
+        def step():
+            x.grad = None
+            layer.zero_grad(set_to_none=True)
+            layer(x).sum().backward()
+        return step
+
+    def attention():
+        # torch 1.13 has no fused CPU attention: the composed ops, as nn.MultiheadAttention runs them
+        q, k, v = param(1, 8, 1024, 64), param(1, 8, 1024, 64), param(1, 8, 1024, 64)
+
+        def step():
+            q.grad = k.grad = v.grad = None
+            (torch.softmax(q @ k.transpose(-1, -2) / 8.0, -1) @ v).sum().backward()
+        return step
+
     return {
         "matmul_256": lambda: matmul(256),
         "matmul_512": lambda: matmul(512),
@@ -180,6 +202,9 @@ def workloads():
         "resnet18_b8_224_fwd": lambda: vision(lambda m: m.resnet18()),
         "mobilenet_v2_b8_224_fwd": lambda: vision(lambda m: m.mobilenet_v2()),
         "smallcnn_fmnist_epoch": fmnist_epoch,
+        "transformer_d512_h8_s128_b8_fwdbwd": transformer,
+        "attention_fused_b1_h8_s1024_d64_fwdbwd": attention,
+        "attention_naive_b1_h8_s1024_d64_fwdbwd": attention,
     }
 
 

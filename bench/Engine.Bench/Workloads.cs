@@ -20,6 +20,7 @@ internal static class Workloads
         Vision("resnet18_b8_224_fwd", VisionNets.ResNet18),
         Vision("mobilenet_v2_b8_224_fwd", VisionNets.MobileNetV2),
         new("smallcnn_fmnist_epoch", SmallCnn.Flops(64) * 60000 / 64, FashionMnistEpoch, Long: true),
+        .. AttentionWorkloads.All,
     ];
 
     /// <summary>A torchvision-shaped net's forward pass at batch 8, 224 x 224, eval mode, no gradients.</summary>
