@@ -39,6 +39,11 @@ if ! "$PY" -c "import torch, torchvision" 2>/dev/null || ! dpkg -s libopenblas0-
   echo "compare.sh: PyTorch or OpenBLAS is missing; installing python3-torch and libopenblas0-pthread with apt-get" >&2
   apt-get update -qq && apt-get install -y -qq python3-torch python3-torchvision libopenblas0-pthread >&2
 fi
+# smallcnn_fmnist_epoch trains on the full Fashion-MNIST, on both sides, from Debian's package.
+if [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte ]; then
+  echo "compare.sh: the full Fashion-MNIST is missing; installing dataset-fashion-mnist with apt-get" >&2
+  apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >&2
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
