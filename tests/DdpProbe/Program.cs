@@ -52,7 +52,7 @@ var ddp = new DistributedDataParallel(comm, bucketFloats: 64);   // small bucket
 callbacks.Add(ddp);
 if (a.TryGetValue("clip", out var clip)) callbacks.Add(GradClipping.ByNorm(float.Parse(clip, CultureInfo.InvariantCulture)));
 if (dieStep >= 0) callbacks.Add(new DieAt(comm.Rank == dieRank, dieStep, Arg("die-how", "exit")));
-new Trainer(model, opt, (o, t) => F.CrossEntropy(o, t)).With(callbacks.ToArray()).Fit(loader, null, epochs);
+if (epochs > 0) new Trainer(model, opt, (o, t) => F.CrossEntropy(o, t)).With(callbacks.ToArray()).Fit(loader, null, epochs);   // 0: the initial weights
 
 Console.WriteLine($"rank {comm.Rank} of {comm.Size}: {ddp.Allreduces} gradient all-reduces in {ddp.BucketCount} buckets");
 if (comm.IsRoot())
