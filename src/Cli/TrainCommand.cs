@@ -29,13 +29,17 @@ public static class TrainCommand
                 throw new UsageException($"--resume {s.Resume}: no checkpoint (last.safetensors) in that folder; the run stopped before its first epoch ended, start it again without --resume");
             CheckCheckpoint(Checkpoints.LastFile(s.Resume));
         }
+        // --distributed: every rank trains; rank 0 alone writes the run folder and draws progress
+        using var comm = s.Distributed ? Engine.Distributed.Communicator.FromEnvironment() : null;
+        bool root = comm == null || comm.Rank == 0;
+        if (!root) stdout = TextWriter.Null;
         var runDir = s.ResolveRunDir();
-        Directory.CreateDirectory(runDir);
-        File.WriteAllText(Path.Combine(runDir, "config.json"), JsonSerializer.Serialize(
+        if (root) Directory.CreateDirectory(runDir);   // the other ranks only read it (--resume)
+        if (root) File.WriteAllText(Path.Combine(runDir, "config.json"), JsonSerializer.Serialize(
             o.Values.Where(kv => !NotSaved.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), new JsonSerializerOptions { WriteIndented = true }));
 
         Seed.Everything(s.Seed);
-        var data = TrainData.Load(s, stdout);
+        var data = TrainData.Load(s, stdout, comm);
         var device = TrainSetup.ResolveDevice(s.Device);
         var model = TrainSetup.BuildModel(s, device);
         var opt = TrainSetup.BuildOptimizer(s, model);
@@ -52,8 +56,9 @@ public static class TrainCommand
         {
             // The loader's shuffling and the augmentations' generators travel with the checkpoint: a resumed run sees the same batches.
             DataState = (data.GetState, data.SetState),
+            WriteFiles = root,
         };
-        bool live = !s.Plain && ProgressReporter.CanDrawLive(stdout);
+        bool live = root && !s.Plain && ProgressReporter.CanDrawLive(stdout);
         var progress = new ProgressReporter(stdout, batchesPerEpoch);
         using var stop = interrupt ?? new Interrupt();
 
@@ -61,6 +66,8 @@ public static class TrainCommand
         foreach (var (k, v) in s.ToDictionary()) trainer.Hyperparameters[k] = v;
         trainer.With(stop);
         if (s.Accumulate > 1) trainer.With(new GradAccumulation(s.Accumulate));   // before clipping and AMP
+        var ddp = comm != null ? new DistributedDataParallel(comm) : null;
+        if (ddp != null) trainer.With(ddp);                                          // after accumulation, before clipping and AMP
         if (s.ClipNorm is float clip) trainer.With(GradClipping.ByNorm(clip));
         if (s.Amp) trainer.With(new MixedPrecision());
         ModelEma? ema = s.Ema is float decay ? new ModelEma(decay) : null;
@@ -82,8 +89,11 @@ public static class TrainCommand
             stderr.WriteLine($"engine: {e.Message}; the last completed epoch is in {Checkpoints.LastFile(runDir)}. Continue with: engine train --resume {runDir}");
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        if (ddp != null)
+            stdout.WriteLine($"distributed: {comm!.Size} rank(s), batch {s.Batch} per rank; {ddp.Allreduces} gradient all-reduces in {ddp.BucketCount} bucket(s), {(ddp.Allreduces > 0 ? ddp.AllreduceTime.TotalMilliseconds / ddp.Allreduces : 0):F2} ms each ({ddp.AllreduceTime.TotalSeconds:F2} s of {seconds:F1} s)");
 
         var h = trainer.History;
+        if (!root) return interrupted ? 130 : 0;
         File.WriteAllText(Path.Combine(runDir, "history.csv"), h.ToCsv());
         File.WriteAllText(Path.Combine(runDir, "history.json"), h.ToJson());
         var plots = Plots.WriteHistory(h, runDir);

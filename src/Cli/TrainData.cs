@@ -43,7 +43,7 @@ public sealed class TrainData
         RicapGenerator.SetState(st[(3 + 2 * n)..]);
     }
 
-    public static TrainData Load(TrainSettings s, TextWriter log)
+    public static TrainData Load(TrainSettings s, TextWriter log, Engine.Distributed.ICommunicator? comm = null)
     {
         var (trainSplit, testSplit, origin) = DataSource.Load(s.Data);
         if (s.Data == null && Directory.Exists(DataSource.FullDatasetDir))
@@ -81,6 +81,9 @@ public sealed class TrainData
         if (s.Augment.Contains("erasing")) steps.Add(new RandomErasing(p: 0.5, fill: EraseFill.Mean, mean: [0f], generator: augGen));
         IDataset<(Tensor x, int y)> trainSet = steps.Count == 1 ? norm.Apply(train) : Dataset.Transform(train, new Compose([.. steps]));
 
+        // --distributed: rank r of N takes every N-th index of the epoch's seeded permutation (--batch is per rank)
+        if (comm != null && sampler != null) throw new UsageException("--distributed cannot be combined with --balance oversample|undersample (their samplers are not sharded by rank)");
+        if (comm != null) sampler = new DistributedSampler(trainSet.Count, comm, seed: s.Seed);
         var loader = new DataLoader(trainSet, s.Batch, shuffle: sampler == null, sampler: sampler);
         var testLoader = new DataLoader(norm.Apply(test), batchSize: 500, prefetch: 0);
         IEnumerable<(Tensor x, Tensor y)> batches = loader;

@@ -11,7 +11,7 @@ public sealed record TrainSettings
         "label-smoothing", "ema", "accumulate", "warmup", "early-stop", "clip-norm", "augment", "balance",
         "config", "run-dir", "resume", "steps",
     };
-    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "amp", "plateau", "plain" };
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "amp", "plateau", "plain", "distributed" };
 
     public static readonly string[] Models = ["mlp", "cnn", "resnet", "mobilenet", "lstm"];
     public static readonly string[] Augments = ["cutout", "erasing", "ricap", "autoaugment"];
@@ -44,6 +44,8 @@ public sealed record TrainSettings
     public string? RunDir { get; init; }
     public string? Resume { get; init; }
     public bool Plain { get; init; }
+    /// <summary>--distributed: data-parallel over the MPI job (mpirun -np N); --batch is per rank.</summary>
+    public bool Distributed { get; init; }
     /// <summary>Steps of `engine diagnose`.</summary>
     public int Steps { get; init; } = 200;
 
@@ -78,6 +80,7 @@ public sealed record TrainSettings
             Amp = o.Flag("amp"),
             Warmup = o.Int("warmup", 0, 0, 10_000_000),
             Plateau = o.Flag("plateau"),
+            Distributed = o.Flag("distributed"),
             EarlyStop = o.Has("early-stop") ? o.Int("early-stop", 3, 1, 10_000) : null,
             ClipNorm = o.Has("clip-norm") ? o.Float("clip-norm", 1f, 1e-12f, 1e12f) : null,
             Augment = o.List("augment", Augments),

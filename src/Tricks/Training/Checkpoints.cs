@@ -46,6 +46,9 @@ public sealed class Checkpoints : Callback
     /// <summary>Any other random state of the data (augmentations' generators, a custom loader), saved and restored as words.</summary>
     public (Func<ulong[]> get, Action<ulong[]> set)? DataState { get; init; }
 
+    /// <summary>False on all but one process of a data-parallel run: it resumes from the directory but writes nothing there.</summary>
+    public bool WriteFiles { get; init; } = true;
+
     public double? Best { get; private set; }
     public string? LastPath { get; private set; }
 
@@ -63,7 +66,7 @@ public sealed class Checkpoints : Callback
 
     public override void AfterStep(TrainContext ctx)
     {
-        if (EverySteps == 0 || ctx.OptimizerSteps % EverySteps != 0) return;
+        if (!WriteFiles || EverySteps == 0 || ctx.OptimizerSteps % EverySteps != 0) return;
         var path = StepPathFor(Directory, ctx.OptimizerSteps);
         Save(ctx, path, ctx.Epoch, midEpoch: true);
         Publish(path, LastFile(Directory));
@@ -77,7 +80,7 @@ public sealed class Checkpoints : Callback
         bool isBest = false;
         if (ctx.ValidationMetrics.TryGetValue(Monitor, out var m) || ctx.TrainMetrics.TryGetValue(Monitor.Replace("val_", "train_"), out m))
             if (Best is not double b || (Maximize ? m > b : m < b)) { Best = m; isBest = true; }
-        if (done % Every != 0 && !isBest && done != ctx.Epochs && !ctx.StopTraining) return;
+        if (!WriteFiles || (done % Every != 0 && !isBest && done != ctx.Epochs && !ctx.StopTraining)) return;
         var path = PathFor(Directory, done);
         Save(ctx, path, done, midEpoch: false);
         Publish(path, LastFile(Directory));

@@ -40,6 +40,7 @@ public sealed class GradAccumulation : Callback
         using (Tensor.NoGrad())
             foreach (var p in ctx.Optimizer.ParamGroups.SelectMany(g => g.Params))
                 p.Grad?.Mul_((float)Steps / _pending);
+        ctx.Trainer.Find<DistributedDataParallel>()?.ReduceGradients();   // data-parallel: every rank steps on the average
         ctx.Optimizer.Step();
         ctx.Optimizer.ZeroGrad();
         ctx.OptimizerSteps++;

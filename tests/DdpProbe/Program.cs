@@ -1,0 +1,74 @@
+// DdpProbe: trains a small MLP data-parallel for a few steps and writes the final weights (rank 0).
+//   DdpProbe --optimizer sgd|adam --batch B --epochs E [--clip X] [--accumulate K] [--batchnorm]
+//            [--comm mpi|local|env] [--die-rank R --die-step S] --out FILE
+// Data: 16·B·(ranks) samples of 8 features, 3 classes, made from a fixed seed (the same on every rank).
+// Initial weights are seeded by rank, so ranks only agree if rank 0's weights are broadcast.
+using System.Globalization;
+using Engine;
+using Engine.Data;
+using Engine.Distributed;
+using Engine.Training;
+
+var a = new Dictionary<string, string>();
+for (int i = 0; i + 1 < args.Length; i += 2) a[args[i].TrimStart('-')] = args[i + 1];
+string Arg(string k, string d) => a.TryGetValue(k, out var v) ? v : d;
+int batch = int.Parse(Arg("batch", "8"), CultureInfo.InvariantCulture);
+int epochs = int.Parse(Arg("epochs", "2"), CultureInfo.InvariantCulture);
+int samples = int.Parse(Arg("samples", "64"), CultureInfo.InvariantCulture);
+int dieRank = int.Parse(Arg("die-rank", "-1"), CultureInfo.InvariantCulture);
+int dieStep = int.Parse(Arg("die-step", "-1"), CultureInfo.InvariantCulture);
+int accumulate = int.Parse(Arg("accumulate", "1"), CultureInfo.InvariantCulture);
+
+using ICommunicator comm = Arg("comm", "env") switch
+{
+    "mpi" => MpiCommunicator.Init(),
+    "local" => LocalCommunicator.Instance,
+    _ => Communicator.FromEnvironment(),
+};
+
+// the data: identical on every rank
+var gen = new Generator(1234);
+var x = new float[samples * 8];
+var y = new int[samples];
+for (int i = 0; i < samples; i++)
+{
+    y[i] = gen.NextInt(3);
+    for (int j = 0; j < 8; j++) x[i * 8 + j] = (float)gen.NextGaussian() + (j % 3 == y[i] ? 1f : 0f);
+}
+var train = new TensorDataset(x, y, 8);
+
+Seed.Everything(100 + comm.Rank);                    // different initial weights per rank
+Module model = Arg("batchnorm", "no") == "yes"
+    ? new Sequential(new Linear(8, 16), new BatchNorm1d(16), new ReLU(), new Linear(16, 3))
+    : new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 3));
+Optimizer opt = Arg("optimizer", "sgd") == "adam"
+    ? new Adam(model.Parameters(), lr: 1e-2)
+    : new SGD(model.Parameters(), lr: 0.1, momentum: 0.9);
+var loader = new DataLoader(train, batchSize: batch, sampler: new DistributedSampler(train.Count, comm, seed: 7), prefetch: 0);
+
+var callbacks = new List<Callback>();
+if (accumulate > 1) callbacks.Add(new GradAccumulation(accumulate));
+var ddp = new DistributedDataParallel(comm, bucketFloats: 64);   // small buckets: several all-reduces per step
+callbacks.Add(ddp);
+if (a.TryGetValue("clip", out var clip)) callbacks.Add(GradClipping.ByNorm(float.Parse(clip, CultureInfo.InvariantCulture)));
+if (dieStep >= 0) callbacks.Add(new DieAt(comm.Rank == dieRank, dieStep, Arg("die-how", "exit")));
+if (epochs > 0) new Trainer(model, opt, (o, t) => F.CrossEntropy(o, t)).With(callbacks.ToArray()).Fit(loader, null, epochs);   // 0: the initial weights
+
+Console.WriteLine($"rank {comm.Rank} of {comm.Size}: {ddp.Allreduces} gradient all-reduces in {ddp.BucketCount} buckets");
+if (comm.IsRoot())
+    File.WriteAllLines(Arg("out", "weights.txt"),
+        model.StateDict().OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .SelectMany(kv => kv.Value.ToArray().Select(v => kv.Key + " " + v.ToString("R", CultureInfo.InvariantCulture))));
+return 0;
+
+/// <summary>Simulates a failing rank after the given step: an exit with code 7 (how = exit) or SIGKILL (how = kill, a crash).</summary>
+sealed class DieAt(bool me, int step, string how) : Callback
+{
+    public override void AfterStep(TrainContext ctx)
+    {
+        if (!me || ctx.OptimizerSteps != step) return;
+        Console.Error.WriteLine($"DdpProbe: this rank dies now ({how}), after step {step}");
+        if (how == "kill") System.Diagnostics.Process.GetCurrentProcess().Kill();
+        Environment.Exit(7);
+    }
+}
