@@ -35,6 +35,8 @@ public sealed class Tanh : Module
 /// <summary>exp(x_i) / sum_j exp(x_j) along dim (numerically stable).</summary>
 public sealed class Softmax(int dim = -1) : Module
 {
+    /// <summary>The dim normalized over.</summary>
+    public int Dim => dim;
     public override Tensor Forward(Tensor input) => input.Softmax(dim);
     public override string ExtraRepr() => $"dim={dim}";
 }
@@ -42,6 +44,8 @@ public sealed class Softmax(int dim = -1) : Module
 /// <summary>x_i - log sum_j exp(x_j) along dim (numerically stable).</summary>
 public sealed class LogSoftmax(int dim = -1) : Module
 {
+    /// <summary>The dim normalized over.</summary>
+    public int Dim => dim;
     public override Tensor Forward(Tensor input) => input.LogSoftmax(dim);
     public override string ExtraRepr() => $"dim={dim}";
 }

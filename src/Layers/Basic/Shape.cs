@@ -3,6 +3,9 @@ namespace Engine;
 /// <summary>Merges dims startDim..endDim (default: everything after the batch dim).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    /// <summary>The first and last dims flattened together.</summary>
+    public int StartDim => startDim;
+    public int EndDim => endDim;
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
     public override string ExtraRepr() => $"startDim={startDim}, endDim={endDim}";
 }
