@@ -16,36 +16,36 @@ public static class TrainCommand
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
     /// <summary>Options that describe where a run lives, not how it trains: not saved in config.json.</summary>
-    private static readonly HashSet<string> NotSaved = ["config", "run-dir", "resume", "plain", "steps"];
+    private static readonly HashSet<string> NotSaved = ["config", "run-dir", "resume", "plain", "steps", "overwrite"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Interrupt? interrupt = null)
     {
         var o = Options.Parse(WithSavedConfig(args), TrainSettings.Known, TrainSettings.Flags);
         var s = TrainSettings.From(o);
-        if (s.Resume != null)
-        {
-            if (!Directory.Exists(s.Resume)) throw new UsageException($"--resume {s.Resume}: no such run folder; give the --run-dir of an earlier `engine train`");
-            if (!File.Exists(Checkpoints.LastFile(s.Resume)))
-                throw new UsageException($"--resume {s.Resume}: no checkpoint (last.safetensors) in that folder; the run stopped before its first epoch ended, start it again without --resume");
-            CheckCheckpoint(Checkpoints.LastFile(s.Resume));
-        }
+        // Everything is checked before anything is written: a refused command leaves the run folder as it was.
+        Dictionary<string, Tensor>? resumeFrom = null;
+        if (s.Resume != null) resumeFrom = CheckResume(s.Resume);
+        else if (s.RunDir != null && !s.Overwrite && HoldsRun(s.RunDir))
+            throw new UsageException($"--run-dir {s.RunDir} already holds a run (checkpoints or config.json); continue it with --resume {s.RunDir}, or replace it with --overwrite");
         // --distributed: every rank trains; rank 0 alone writes the run folder and draws progress
         using var comm = s.Distributed ? Engine.Distributed.Communicator.FromEnvironment() : null;
         bool root = comm == null || comm.Rank == 0;
         if (!root) stdout = TextWriter.Null;
         var runDir = s.ResolveRunDir();
-        if (root) Directory.CreateDirectory(runDir);   // the other ranks only read it (--resume)
-        if (root) File.WriteAllText(Path.Combine(runDir, "config.json"), JsonSerializer.Serialize(
-            o.Values.Where(kv => !NotSaved.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), new JsonSerializerOptions { WriteIndented = true }));
 
         Seed.Everything(s.Seed);
         var data = TrainData.Load(s, stdout, comm);
         var device = TrainSetup.ResolveDevice(s.Device);
         var model = TrainSetup.BuildModel(s, device);
+        if (resumeFrom != null) CheckFits(Checkpoints.LastFile(runDir), model, resumeFrom);
         var opt = TrainSetup.BuildOptimizer(s, model);
         int batchesPerEpoch = data.TrainLoader.Count;
         int stepsPerEpoch = (batchesPerEpoch + s.Accumulate - 1) / s.Accumulate;
         var schedule = TrainSetup.BuildSchedule(s, opt, s.Epochs * stepsPerEpoch);
+
+        if (root) Directory.CreateDirectory(runDir);   // the other ranks only read it (--resume)
+        if (root) File.WriteAllText(Path.Combine(runDir, "config.json"), JsonSerializer.Serialize(
+            o.Values.Where(kv => !NotSaved.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), new JsonSerializerOptions { WriteIndented = true }));
 
         stdout.WriteLine($"engine train: {TrainSetup.Describe(s, model, device)}");
         stdout.WriteLine($"data: {data.Origin}: {data.Train.Count} train, {data.Test.Count} test images (the test set validates each epoch); {Environment.ProcessorCount} threads");
@@ -106,24 +106,60 @@ public static class TrainCommand
         return interrupted ? 130 : 0;
     }
 
-    /// <summary>Reads a checkpoint's header before training, so a damaged file is one clear error instead of a crash mid-start.</summary>
-    public static void CheckCheckpoint(string path)
+    /// <summary>
+    /// The checks of --resume DIR before anything is written: the folder, its last.safetensors, the checkpoint's header
+    /// and every metadata field (<see cref="CheckpointMeta"/>). Returns the checkpoint's tensors. Missing or damaged
+    /// files exit 1, as docs/cli.md says.
+    /// </summary>
+    public static Dictionary<string, Tensor> CheckResume(string dir)
     {
-        try
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--resume {dir}: no such run folder; give the --run-dir of an earlier `engine train`");
+        var last = Checkpoints.LastFile(dir);
+        if (!File.Exists(last))
         {
-            Safetensors.Load(path, out var meta);
-            if (!meta.ContainsKey(Checkpoints.Format))
-                throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Checkpoints.Format}' metadata)");
+            var epochs = Directory.GetFiles(dir, "epoch-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToList();
+            throw new FileNotFoundException(epochs.Count == 0
+                ? $"--resume {dir}: no checkpoint (last.safetensors) in that folder; the run stopped before its first epoch ended, start it again without --resume"
+                : $"--resume {dir}: no checkpoint (last.safetensors) in that folder, but {Path.GetFileName(epochs[^1])} is there: copy it to last.safetensors to continue from it", last);
         }
-        catch (Exception e) when (e is not InvalidDataException && e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{path}: unreadable checkpoint ({e.Message})");
-        }
+        return CheckCheckpoint(last);
+    }
+
+    /// <summary>Reads a checkpoint's header and metadata before training, so a damaged file is one clear error instead of a crash mid-start.</summary>
+    public static Dictionary<string, Tensor> CheckCheckpoint(string path)
+    {
+        try { return Checkpoints.Verify(path); }
+        catch (InvalidDataException e) when (e.Message.Contains("checkpoint is damaged", StringComparison.Ordinal)) { throw; }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"{e.Message}; the checkpoint is corrupted: resume from an intact epoch-NNNN.safetensors (copy it over last.safetensors) or start a new run");
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: unreadable checkpoint ({e.Message}); the checkpoint is corrupted: resume from an intact epoch-NNNN.safetensors (copy it over last.safetensors) or start a new run");
+        }
     }
+
+    /// <summary>
+    /// The checkpoint's model tensors must load into the model the options build (another --model or --hidden than the
+    /// run's is refused before config.json changes); the error keeps LoadStateDict's whole list of keys and shapes.
+    /// </summary>
+    private static void CheckFits(string path, Module model, Dictionary<string, Tensor> checkpoint)
+    {
+        try
+        {
+            using var _ = Tensor.NoGrad();
+            model.LoadStateDict(Checkpoints.ModelTensors(checkpoint).ToDictionary(kv => kv.Key, kv => kv.Value.To(model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu)));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or ShapeException)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint does not fit the model these options build (was the run trained with another --model or --hidden?):\n{e.Message}");
+        }
+    }
+
+    /// <summary>True when the folder holds a run's files (checkpoints or its config), which a new run would overwrite.</summary>
+    private static bool HoldsRun(string dir) =>
+        Directory.Exists(dir) && (File.Exists(Path.Combine(dir, "config.json")) || Directory.EnumerateFiles(dir, "*.safetensors").Any());
 
     /// <summary>With --resume DIR and no --config, the options saved in DIR/config.json are the defaults.</summary>
     private static string[] WithSavedConfig(string[] args)

@@ -100,11 +100,17 @@ public static class Safetensors
         long dataLength = file.Length - dataStart;
 
         JsonObject header;
+        var headerBytes = file.AsSpan(8, (int)n);
+        // The JSON reader only transcodes strings when they are read (an InvalidOperationException later, from
+        // whoever touches the key), so the bytes are checked as UTF-8 up front.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Fail(path, "header is not valid UTF-8 (corrupted or not a safetensors file)");
         try
         {
-            header = JsonNode.Parse(file.AsSpan(8, (int)n)) as JsonObject ?? throw Fail(path, "header is not a JSON object");
+            header = JsonNode.Parse(headerBytes) as JsonObject ?? throw Fail(path, "header is not a JSON object");
+            _ = header.Count;   // materializes the properties: a duplicated key throws here, not mid-load
         }
         catch (JsonException e) { throw Fail(path, $"header is not valid JSON ({e.Message})", e); }
+        catch (ArgumentException e) { throw Fail(path, $"header has a duplicated key ({e.Message})", e); }
 
         metadata = new Dictionary<string, string>();
         var entries = new List<(string name, string dtype, int[] shape, long begin, long end)>();

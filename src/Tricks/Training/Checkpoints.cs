@@ -148,13 +148,30 @@ public sealed class Checkpoints : Callback
         Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() });
     }
 
+    /// <summary>
+    /// Reads a checkpoint's header and checks its metadata (<see cref="CheckpointMeta"/>) without restoring anything:
+    /// what a command runs before it writes a file, so a damaged checkpoint is one clear error and nothing is lost.
+    /// Returns the checkpoint's tensors (on the CPU) for further checks against a model.
+    /// </summary>
+    public static Dictionary<string, Tensor> Verify(string path)
+    {
+        var tensors = Safetensors.Load(path, out var md);
+        if (!md.TryGetValue(Format, out var json))
+            throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Format}' metadata); is it a plain model file? Load it with Module.Load instead");
+        CheckpointMeta.Parse(path, json);
+        return tensors;
+    }
+
+    /// <summary>The model's part of a checkpoint's tensors (keys without their "model." prefix).</summary>
+    public static Dictionary<string, Tensor> ModelTensors(Dictionary<string, Tensor> checkpoint) => Strip(checkpoint, "model.");
+
     /// <summary>Restores a checkpoint into the trainer's model, optimizer and callbacks; returns the epoch to continue from.</summary>
     public int Load(TrainContext ctx, string path)
     {
         var tensors = Safetensors.Load(path, out var md, ctx.Trainer.Device);
         if (!md.TryGetValue(Format, out var json))
             throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Format}' metadata); is it a plain model file? Load it with Module.Load instead");
-        var meta = JsonNode.Parse(json)!.AsObject();
+        var meta = CheckpointMeta.Parse(path, json);   // every field checked before anything is restored
         ctx.Model.LoadStateDict(Strip(tensors, "model."));
         ctx.Optimizer.LoadStateDict(ReadState(tensors, "optimizer.", meta["optimizer"]!.AsObject()));
         foreach (var cb in ctx.Trainer.Callbacks)
