@@ -164,7 +164,8 @@ public abstract class Module
 
     /// <summary>
     /// Copies values from a state dict into this module's tensors. With strict, names must match
-    /// exactly; shapes must always match. Every problem is listed in one error.
+    /// exactly; shapes must always match, and so must the kind of dtype: floating types (Float16, Float32) convert by
+    /// value, an Int32 tensor never loads into a float one or back. Every problem is listed in one error.
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -174,6 +175,10 @@ public abstract class Module
         {
             if (!state.TryGetValue(name, out var v)) { if (strict) problems.Add($"missing key '{name}' (expected shape {t.Shape})"); continue; }
             if (v.Shape != t.Shape) problems.Add($"shape mismatch for '{name}': the module has {t.Shape}, the state dict has {v.Shape}");
+            // Floating types convert by value (a Float16 checkpoint into Float32 weights); integers and floats never mix:
+            // an I32 tensor where a weight is expected is a damaged or foreign file, not a number to reinterpret.
+            else if ((v.DType == DType.Int32) != (t.DType == DType.Int32))
+                problems.Add($"dtype mismatch for '{name}': the module has {t.DType}, the state dict has {v.DType} (integers and floats are not converted into each other)");
         }
         if (strict)
             foreach (var name in state.Keys)
