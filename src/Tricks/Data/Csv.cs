@@ -37,7 +37,44 @@ public static class Csv
     public static CsvTable ReadTable(string path, bool hasHeader = true, char separator = ',')
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"CSV file not found: {path}", path);
-        return ParseTable(File.ReadAllLines(path), path, hasHeader, separator);
+        return ParseTable(ReadLines(path), path, hasHeader, separator);
+    }
+
+    /// <summary>
+    /// The file's lines, gunzipped when it starts with gzip's magic bytes (whatever its name): data.csv.gz reads as
+    /// data.csv. Other compressed or binary files are refused with what they look like, instead of a "ragged row".
+    /// </summary>
+    internal static string[] ReadLines(string path)
+    {
+        var head = new byte[8];
+        int n;
+        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (n >= 2 && head[0] == 0x1F && head[1] == 0x8B)
+        {
+            using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new StreamReader(gz);
+            var lines = new List<string>();
+            try { while (reader.ReadLine() is { } line) lines.Add(line); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: a damaged or truncated gzip file ({e.Message})", e); }
+            Refuse(path, lines.Count > 0 ? System.Text.Encoding.UTF8.GetBytes(lines[0][..Math.Min(lines[0].Length, 8)]) : [], n: 8, inside: "inside its gzip layer ");
+            return lines.ToArray();
+        }
+        Refuse(path, head, n, inside: "");
+        return File.ReadAllLines(path);
+    }
+
+    // Magic numbers of what a CSV path sometimes holds instead: the message says what it is and how to read it.
+    private static void Refuse(string path, byte[] head, int n, string inside)
+    {
+        bool Starts(params byte[] magic) => n >= magic.Length && head.Length >= magic.Length && head.AsSpan(0, magic.Length).SequenceEqual(magic);
+        string? what =
+            Starts(0x50, 0x4B, 0x03, 0x04) ? "a zip archive; unzip it and read the .csv inside" :
+            Starts(0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00) ? "an xz-compressed file; decompress it first (xz -d)" :
+            Starts(0x42, 0x5A, 0x68) ? "a bzip2-compressed file; decompress it first (bunzip2)" :
+            Starts(0x28, 0xB5, 0x2F, 0xFD) ? "a zstd-compressed file; decompress it first (zstd -d)" :
+            Starts(0x1F, 0x8B) ? "gzip inside gzip; decompress it once first" :
+            Array.IndexOf(head, (byte)0, 0, Math.Min(n, head.Length)) >= 0 ? "a binary file (it holds NUL bytes), not text" : null;
+        if (what != null) throw new InvalidDataException($"{path}: {inside}not CSV text but {what} (Csv.Read reads plain or gzip-compressed CSV)");
     }
 
     /// <summary>Parses CSV lines; name is used in error messages.</summary>
