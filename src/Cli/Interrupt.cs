@@ -7,15 +7,30 @@ namespace Engine.Cli;
 /// <see cref="OperationCanceledException"/> from OnBatchEnd. Stopping this way (rather than
 /// setting StopTraining) skips the epoch-end hooks, so no half-epoch checkpoint is written:
 /// last.safetensors stays the last completed epoch, and --resume continues from it.
+/// SIGTERM (what `docker stop`, Kubernetes and systemd send) stops the same way as the first Ctrl-C; a second
+/// signal of either kind ends the process at once.
 /// </summary>
 public sealed class Interrupt : Callback, IDisposable
 {
     private volatile bool _requested;
     private readonly bool _hooked;
+    private readonly System.Runtime.InteropServices.PosixSignalRegistration? _sigterm;
 
     public Interrupt(bool hookConsole = true)
     {
-        if (hookConsole) { Console.CancelKeyPress += OnCancel; _hooked = true; }
+        if (!hookConsole) return;
+        Console.CancelKeyPress += OnCancel;
+        _hooked = true;
+        if (!OperatingSystem.IsWindows())
+            _sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnTerm);
+    }
+
+    private void OnTerm(System.Runtime.InteropServices.PosixSignalContext ctx)
+    {
+        if (_requested) return;            // a second signal terminates as usual
+        ctx.Cancel = true;
+        _requested = true;
+        Console.Error.WriteLine("engine: SIGTERM: stopping after the current batch (send it again to kill)...");
     }
 
     public bool Requested => _requested;
@@ -43,5 +58,6 @@ public sealed class Interrupt : Callback, IDisposable
     public void Dispose()
     {
         if (_hooked) Console.CancelKeyPress -= OnCancel;
+        _sigterm?.Dispose();
     }
 }
