@@ -29,6 +29,18 @@ public static partial class TensorApi
         public Tensor Sigmoid() => Functions.Sigmoid.Forward(x);
         public Tensor Tanh() => Functions.Tanh.Forward(x);
         public Tensor Gelu() => Functions.Gelu.Forward(x);
+        /// <summary>clamp(x, min, max) with PyTorch's hardtanh gradient: zero at the bounds.</summary>
+        public Tensor Hardtanh(float min = -1f, float max = 1f) => min > max
+            ? throw new ArgumentException($"hardtanh: min {min} is greater than max {max}")
+            : PointwiseActivation<ClampOp, HardtanhGradOp>.Forward("Hardtanh", x, new ClampOp(min, max), new HardtanhGradOp(min, max));
+        /// <summary>min(max(x, 0), 6): hardtanh(x, 0, 6).</summary>
+        public Tensor Relu6() => PointwiseActivation<ClampOp, HardtanhGradOp>.Forward("Relu6", x, new ClampOp(0f, 6f), new HardtanhGradOp(0f, 6f));
+        /// <summary>min(max(x + 3, 0), 6) / 6.</summary>
+        public Tensor Hardsigmoid() => PointwiseActivation<HardsigmoidOp, HardsigmoidGradOp>.Forward("Hardsigmoid", x, default, default);
+        /// <summary>x * min(max(x + 3, 0), 6) / 6.</summary>
+        public Tensor Hardswish() => PointwiseActivation<HardswishOp, HardswishGradOp>.Forward("Hardswish", x, default, default);
+        /// <summary>x * sigmoid(x) (swish).</summary>
+        public Tensor Silu() => PointwiseActivation<SiluOp, SiluGradOp>.Forward("Silu", x, default, default);
         public Tensor Softmax(int dim = -1) => Functions.Softmax.Forward(x, dim);
         public Tensor LogSoftmax(int dim = -1) => Functions.LogSoftmax.Forward(x, dim);
 

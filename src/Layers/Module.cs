@@ -170,10 +170,16 @@ public abstract class Module
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         var own = NamedParameters().Concat(NamedBuffers()).ToDictionary(p => p.Item1, p => p.Item2);
+        // Buffers a state dict may leave out even under strict (BatchNorm's num_batches_tracked, as PyTorch's
+        // strict load allows): they keep their current value.
+        var optional = new HashSet<string>();
+        foreach (var (prefix, m) in NamedModules())
+            foreach (var (n, _) in m._buffers)
+                if (m.IsOptionalInStateDict(n)) optional.Add(Join(prefix, n));
         var problems = new List<string>();
         foreach (var (name, t) in own)
         {
-            if (!state.TryGetValue(name, out var v)) { if (strict) problems.Add($"missing key '{name}' (expected shape {t.Shape})"); continue; }
+            if (!state.TryGetValue(name, out var v)) { if (strict && !optional.Contains(name)) problems.Add($"missing key '{name}' (expected shape {t.Shape})"); continue; }
             if (v.Shape != t.Shape) problems.Add($"shape mismatch for '{name}': the module has {t.Shape}, the state dict has {v.Shape}");
             // Floating types convert by value (a Float16 checkpoint into Float32 weights); integers and floats never mix:
             // an I32 tensor where a weight is expected is a damaged or foreign file, not a number to reinterpret.
@@ -189,6 +195,12 @@ public abstract class Module
         foreach (var (name, t) in own)
             if (state.TryGetValue(name, out var v)) t.Copy_(v);
     }
+
+    /// <summary>
+    /// Whether this module's own buffer <paramref name="name"/> may be absent from a state dict loaded strict
+    /// (it then keeps its value). False by default; BatchNorm says yes for num_batches_tracked.
+    /// </summary>
+    protected virtual bool IsOptionalInStateDict(string name) => false;
 
     /// <summary>Saves <see cref="StateDict"/> to a .safetensors file (atomically: temp file, then rename).</summary>
     public void Save(string path)

@@ -49,3 +49,41 @@ public sealed class LogSoftmax(int dim = -1) : Module
     public override Tensor Forward(Tensor input) => input.LogSoftmax(dim);
     public override string ExtraRepr() => $"dim={dim}";
 }
+
+/// <summary>min(max(x, 0), 6), as torch.nn.ReLU6 (gradient 0 at 0 and 6).</summary>
+public sealed class ReLU6 : Module
+{
+    public override Tensor Forward(Tensor input) => input.Relu6();
+}
+
+/// <summary>clamp(x, minVal, maxVal), as torch.nn.Hardtanh (gradient 0 at the bounds).</summary>
+public sealed class Hardtanh : Module
+{
+    public Hardtanh(float minVal = -1f, float maxVal = 1f)
+    {
+        if (minVal > maxVal) throw new ArgumentException($"Hardtanh: minVal {minVal} is greater than maxVal {maxVal}");
+        MinVal = minVal; MaxVal = maxVal;
+    }
+    public float MinVal { get; }
+    public float MaxVal { get; }
+    public override Tensor Forward(Tensor input) => input.Hardtanh(MinVal, MaxVal);
+    public override string ExtraRepr() => $"minVal={MinVal}, maxVal={MaxVal}";
+}
+
+/// <summary>min(max(x + 3, 0), 6) / 6, as torch.nn.Hardsigmoid.</summary>
+public sealed class Hardsigmoid : Module
+{
+    public override Tensor Forward(Tensor input) => input.Hardsigmoid();
+}
+
+/// <summary>x * min(max(x + 3, 0), 6) / 6, as torch.nn.Hardswish.</summary>
+public sealed class Hardswish : Module
+{
+    public override Tensor Forward(Tensor input) => input.Hardswish();
+}
+
+/// <summary>x * sigmoid(x), as torch.nn.SiLU.</summary>
+public sealed class SiLU : Module
+{
+    public override Tensor Forward(Tensor input) => input.Silu();
+}

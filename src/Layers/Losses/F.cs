@@ -26,6 +26,11 @@ public static partial class F
     public static Tensor Relu(Tensor x) => x.Relu();
     public static Tensor LeakyRelu(Tensor x, float negativeSlope = 0.01f) => x.LeakyRelu(negativeSlope);
     public static Tensor Gelu(Tensor x) => x.Gelu();
+    public static Tensor Relu6(Tensor x) => x.Relu6();
+    public static Tensor Hardtanh(Tensor x, float minVal = -1f, float maxVal = 1f) => x.Hardtanh(minVal, maxVal);
+    public static Tensor Hardsigmoid(Tensor x) => x.Hardsigmoid();
+    public static Tensor Hardswish(Tensor x) => x.Hardswish();
+    public static Tensor Silu(Tensor x) => x.Silu();
     public static Tensor Sigmoid(Tensor x) => x.Sigmoid();
     public static Tensor Tanh(Tensor x) => x.Tanh();
     public static Tensor Softmax(Tensor x, int dim = -1) => x.Softmax(dim);

@@ -36,6 +36,9 @@ public abstract class BatchNormBase : Module
         }
     }
 
+    /// <summary>num_batches_tracked may be missing from a strict load (PyTorch allows it); it then keeps its count.</summary>
+    protected override bool IsOptionalInStateDict(string name) => name == "num_batches_tracked";
+
     /// <summary>The input ranks this layer accepts (2/3 for 1d, 4 for 2d).</summary>
     protected abstract bool AcceptsRank(int rank);
 
