@@ -4,6 +4,7 @@ using Engine.Training;
 namespace Engine.Distributed.Tests;
 
 /// <summary>DistributedDataParallel in one process: with LocalCommunicator, and with a simulated peer.</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class DistributedDataParallelTests
 {
     /// <summary>A 2-rank group seen from rank 0 whose peer's values are always (factor - 1) times this rank's.</summary>

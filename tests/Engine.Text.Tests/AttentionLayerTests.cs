@@ -3,6 +3,7 @@ using Engine.Tests.TestUtil;
 namespace Engine.Text.Tests;
 
 /// <summary>Finite-difference gradients of the layers, the shapes they take, and the errors for bad arguments.</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class AttentionLayerTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Engine.Training;
 namespace Engine.Text.Tests;
 
 /// <summary>The README's text examples, run as written (smaller where noted), with the accuracy they state.</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class ReadmeTextExamplesTests
 {
     /// <summary>

@@ -3,6 +3,7 @@ using Engine.Tests.TestUtil;
 namespace Engine.Text.Tests;
 
 /// <summary>The README's SimCSE example: a BERT-shaped model fine-tuned on the shipped paraphrases (data/text).</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class SimCseExampleTests
 {
     private static string Data(string f) => Path.Combine(AppContext.BaseDirectory, "data", "text", f);
