@@ -60,7 +60,7 @@ public static class Safetensors
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var tmp = DurableFile.TempNameFor(full);
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -80,6 +80,7 @@ public static class Safetensors
             try { File.Delete(tmp); } catch (IOException) { }
             throw;
         }
+        DurableFile.SyncDirectory(dir);   // the rename itself survives a power loss
     }
 
     /// <summary>Reads every tensor of a safetensors file onto device (CPU by default). Errors name the file and the problem.</summary>

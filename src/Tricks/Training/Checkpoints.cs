@@ -59,6 +59,8 @@ public sealed class Checkpoints : Callback
 
     public override void OnTrainStart(TrainContext ctx)
     {
+        // Leftovers of writers killed mid-save (".epoch-0003.safetensors.PID.GUID.tmp", an old "last.safetensors.tmp").
+        if (WriteFiles) DurableFile.RemoveStaleTemps(Directory, "last.safetensors", "best.safetensors");
         if (!Resume) return;
         var last = LastFile(Directory);
         if (File.Exists(last)) ctx.StartEpoch = Load(ctx, last);
@@ -90,12 +92,8 @@ public sealed class Checkpoints : Callback
         Prune("step-*.safetensors");
     }
 
-    /// <summary>Copies a finished checkpoint to a fixed name through a temporary file and a rename (atomic).</summary>
-    private static void Publish(string from, string to)
-    {
-        File.Copy(from, to + ".tmp", overwrite: true);
-        File.Move(to + ".tmp", to, overwrite: true);
-    }
+    /// <summary>Copies a finished checkpoint to a fixed name: temp file, fsync, rename, fsync of the folder (atomic and durable).</summary>
+    private static void Publish(string from, string to) => DurableFile.Copy(from, to);
 
     private void Prune(string pattern)
     {
