@@ -49,10 +49,14 @@ public static partial class DurableFile
     public static bool SyncDirectory(string directory)
     {
         if (OperatingSystem.IsWindows()) return false;
-        int fd = Native.open(directory, 0 /* O_RDONLY */);
-        if (fd < 0) return false;
-        try { return Native.fsync(fd) == 0; }
-        finally { Native.close(fd); }
+        try
+        {
+            int fd = Native.open(directory, 0 /* O_RDONLY */);
+            if (fd < 0) return false;
+            try { return Native.fsync(fd) == 0; }
+            finally { Native.close(fd); }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }   // a libc .NET cannot bind
     }
 
     [GeneratedRegex(@"^\..+\.(?<pid>\d{1,10})\.[0-9a-f]{32}\.tmp$")]
