@@ -129,11 +129,7 @@ public static class TrainCommand
     public static Dictionary<string, Tensor> CheckCheckpoint(string path)
     {
         try { return Checkpoints.Verify(path); }
-        catch (InvalidDataException e) when (e.Message.Contains("checkpoint is damaged", StringComparison.Ordinal)) { throw; }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{e.Message}; the checkpoint is corrupted: resume from an intact epoch-NNNN.safetensors (copy it over last.safetensors) or start a new run");
-        }
+        catch (InvalidDataException) { throw; }   // Verify and CheckpointMeta already name the file, the field and what to do
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidDataException($"{path}: unreadable checkpoint ({e.Message}); the checkpoint is corrupted: resume from an intact epoch-NNNN.safetensors (copy it over last.safetensors) or start a new run");
