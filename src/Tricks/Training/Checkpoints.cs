@@ -119,12 +119,17 @@ public sealed class Checkpoints : Callback
             ["rng"] = new JsonArray(Generator.Default.GetState().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray()),
             ["engine"] = typeof(Tensor).Assembly.GetName().Version?.ToString(),
         };
-        foreach (var (k, t) in ctx.Model.StateDict()) tensors["model." + k] = t;
-        meta["optimizer"] = AddState(tensors, "optimizer.", ctx.Optimizer.StateDict());
+        // Made for this file and disposed once it is written: the model's detached views and the optimizer's and
+        // scheduler's state copies (a checkpoint per epoch must not leave them to the GC).
+        var made = new List<Tensor>();
+        var views = ctx.Model.StateDict();
+        made.AddRange(views.Values);
+        foreach (var (k, t) in views) tensors["model." + k] = t;
+        meta["optimizer"] = AddState(tensors, "optimizer.", ctx.Optimizer.StateDict(), made);
         foreach (var cb in ctx.Trainer.Callbacks)
             switch (cb)
             {
-                case LrSchedule s: meta["scheduler"] = AddState(tensors, "scheduler.", s.Scheduler.StateDict()); break;
+                case LrSchedule s: meta["scheduler"] = AddState(tensors, "scheduler.", s.Scheduler.StateDict(), made); break;
                 case ModelEma e:
                     foreach (var (k, t) in e.StateDict()) tensors["ema." + k] = t;
                     meta["ema_updates"] = e.Updates;
@@ -143,7 +148,8 @@ public sealed class Checkpoints : Callback
             };
         }
         meta["history"] = JsonNode.Parse(ctx.History.ToJson());
-        Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() });
+        try { Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() }); }
+        finally { foreach (var t in made) t.Dispose(); }
     }
 
     /// <summary>
@@ -195,9 +201,9 @@ public sealed class Checkpoints : Callback
         return meta["epochs_done"]!.GetValue<int>();
     }
 
-    private static JsonObject AddState(Dictionary<string, Tensor> tensors, string prefix, StateDict s)
+    private static JsonObject AddState(Dictionary<string, Tensor> tensors, string prefix, StateDict s, List<Tensor> made)
     {
-        foreach (var (k, t) in s.Tensors) tensors[prefix + k] = t;
+        foreach (var (k, t) in s.Tensors) { tensors[prefix + k] = t; made.Add(t); }
         return ToJson(s.Values);
     }
 

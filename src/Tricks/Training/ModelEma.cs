@@ -32,8 +32,8 @@ public sealed class ModelEma : Callback
         using var _ = Tensor.NoGrad();
         using (TensorScope.Suspend())
         {
-            foreach (var p in model.Parameters()) _params.Add((p, p.Detach().Clone().Keep()));
-            foreach (var b in model.Buffers()) _buffers.Add((b, b.Detach().Clone().Keep()));
+            foreach (var p in model.Parameters()) _params.Add((p, CopyOf(p)));
+            foreach (var b in model.Buffers()) _buffers.Add((b, CopyOf(b)));
         }
     }
 
@@ -92,6 +92,13 @@ public sealed class ModelEma : Callback
     /// </summary>
     public IDisposable Apply() => new Swap(this);
 
+    // A kept copy of t's values; the detached view it is cloned from is disposed (scopes may be suspended here).
+    private static Tensor CopyOf(Tensor t)
+    {
+        using var view = t.Detach();
+        return view.Clone().Keep();
+    }
+
     private sealed class Swap : IDisposable
     {
         private readonly ModelEma _ema;
@@ -105,7 +112,7 @@ public sealed class ModelEma : Callback
             using (TensorScope.Suspend())
                 foreach (var (t, s) in ema._params.Concat(ema._buffers))
                 {
-                    _saved.Add(t.Detach().Clone().Keep());
+                    using (var view = t.Detach()) _saved.Add(view.Clone().Keep());   // untracked here: the view is disposed by hand
                     t.Copy_(s);
                 }
         }
