@@ -75,14 +75,21 @@ public sealed class ModelEma : Callback
         return d;
     }
 
+    /// <summary>
+    /// Restores the averaged weights by the model's names. Everything is checked first (a missing tensor, another
+    /// shape: all listed in one error), so a refused state leaves the average as it was.
+    /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, long updates)
     {
+        var own = StateDict();
+        var problems = new List<string>();
+        foreach (var (name, t) in own)
+            if (!state.TryGetValue(name, out var v)) problems.Add($"missing '{name}' {t.Shape}");
+            else if (v.Shape != t.Shape) problems.Add($"'{name}' is {v.Shape} in the state, {t.Shape} in the model");
+        if (problems.Count > 0)
+            throw new ArgumentException($"model EMA: the state does not fit the model ({string.Join("; ", problems.Take(8))}{(problems.Count > 8 ? $"; and {problems.Count - 8} more" : "")}); it holds {state.Count} tensors ({string.Join(", ", state.Keys.Take(4))}{(state.Count > 4 ? ", ..." : "")}): was it saved for another model?");
         using var _ = Tensor.NoGrad();
-        foreach (var (name, t) in StateDict())
-        {
-            if (!state.TryGetValue(name, out var v)) throw new ArgumentException($"model EMA: the state has no tensor '{name}'");
-            t.Copy_(v);
-        }
+        foreach (var (name, t) in own) t.Copy_(state[name]);
         Updates = updates;
     }
 
