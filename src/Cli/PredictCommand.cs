@@ -76,7 +76,10 @@ public static class PredictCommand
             bool fits = dims.Length == 0 || (dims.Length == t.Rank && dims.Select((d, j) => d == null || d == t.Shape[j]).All(b => b));
             if (!fits)
                 throw new UsageException($"--input {file}: the model's input '{n}' expects shape {Format(dims)} (? = any size), but the tensor is {t.Shape}");
-            if (t.DType != DType.Float32) matched[n] = t.ToDType(DType.Float32);
+            var want = p.InputDTypes[n];
+            if (want == DType.Int32 && t.DType != DType.Int32)
+                throw new UsageException($"--input {file}: the model's input '{n}' takes integer indices (token ids), but the tensor is {t.DType}; store it as I32 or I64");
+            if (t.DType != want) matched[n] = t.ToDType(want);
         }
         return matched;
     }

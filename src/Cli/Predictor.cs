@@ -15,6 +15,8 @@ public sealed class Predictor
     public required IReadOnlyList<string> OutputNames { get; init; }
     /// <summary>The declared dims of each input (null: any size); an empty array: unknown rank.</summary>
     public required IReadOnlyDictionary<string, int?[]> InputShapes { get; init; }
+    /// <summary>The dtype each input takes: Float32, or Int32 for indices (token ids of an Embedding).</summary>
+    public required IReadOnlyDictionary<string, DType> InputDTypes { get; init; }
     /// <summary>Module run in eval mode; the model as a module (for export).</summary>
     public required Module Module { get; init; }
     public required Func<IReadOnlyDictionary<string, Tensor>, Dictionary<string, Tensor>> Forward { get; init; }
@@ -49,6 +51,7 @@ public sealed class Predictor
             InputNames = m.InputNames,
             OutputNames = m.OutputNames,
             InputShapes = m.InputNames.ToDictionary(n => n, n => m.InputShape(n).ToArray()),
+            InputDTypes = m.InputNames.ToDictionary(n => n, m.InputDType),
             Module = m,
             Forward = inputs => m.Run(inputs),
         };
@@ -73,6 +76,7 @@ public sealed class Predictor
             InputNames = [InputName],
             OutputNames = [OutputName],
             InputShapes = new Dictionary<string, int?[]> { [InputName] = [null, c, 28, 28] },
+            InputDTypes = new Dictionary<string, DType> { [InputName] = DType.Float32 },
             Module = full,
             Forward = inputs => new Dictionary<string, Tensor> { [OutputName] = full.Forward(inputs[InputName]) },
         };

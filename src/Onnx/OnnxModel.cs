@@ -22,7 +22,7 @@ public sealed class OnnxModel : Module
     private readonly Value?[] _constants;   // per value id: initializers and graph-level constants
     private readonly int[] _inputIds, _outputIds;
     private readonly int _valueCount;
-    private readonly (string name, int?[] dims)[] _inputs;
+    private readonly (string name, int?[] dims, int elemType)[] _inputs;
 
     /// <summary>The graph's inputs that are not initializers, in order.</summary>
     public IReadOnlyList<string> InputNames { get; }
@@ -38,6 +38,14 @@ public sealed class OnnxModel : Module
     /// <summary>The declared dims of an input; null entries are dynamic (dim_param or unknown).</summary>
     public IReadOnlyList<int?> InputShape(string name) =>
         _inputs.FirstOrDefault(i => i.name == name).dims ?? throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}");
+
+    /// <summary>
+    /// The engine dtype an input takes: Float32, or Int32 for an integer input (token ids of an Embedding, which the
+    /// graph declares int64 or int32; their values are passed to the graph as they are).
+    /// </summary>
+    public DType InputDType(string name) =>
+        _inputs.Any(i => i.name == name) ? (_inputs.First(i => i.name == name).elemType == DataTypes.Float ? DType.Float32 : DType.Int32)
+        : throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}");
 
     /// <summary>
     /// Reads an ONNX file. External data (tensors stored beside the model) is read only from inside the model's folder.
@@ -117,15 +125,16 @@ public sealed class OnnxModel : Module
         }
 
         // 3. Graph inputs (those that are not initializers) and outputs.
-        var inputs = new List<(string, int?[])>();
+        var inputs = new List<(string, int?[], int)>();
         foreach (var vi in g.Input)
         {
             if (initNames.Contains(vi.Name)) continue;
             var tt = vi.Type?.TensorType;
             if (tt == null) throw new OnnxException($"graph input '{vi.Name}' is not a tensor");
-            if (tt.ElemType != DataTypes.Float) throw new OnnxException($"graph input '{vi.Name}' is {DataTypes.Name(tt.ElemType)}; only float inputs are supported");
+            if (tt.ElemType is not (DataTypes.Float or DataTypes.Int64 or DataTypes.Int32))
+                throw new OnnxException($"graph input '{vi.Name}' is {DataTypes.Name(tt.ElemType)}; only float, int64 and int32 inputs are supported");
             var dims = tt.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? (int?)d.DimValue : null).ToArray() ?? [];
-            inputs.Add((vi.Name, dims));
+            inputs.Add((vi.Name, dims, tt.ElemType));
         }
         _inputs = inputs.ToArray();
         InputNames = _inputs.Select(i => i.name).ToArray();
@@ -222,12 +231,20 @@ public sealed class OnnxModel : Module
         var values = (Value?[])_constants.Clone();
         for (int i = 0; i < inputs.Length; i++)
         {
-            var (name, dims) = _inputs[i];
+            var (name, dims, elemType) = _inputs[i];
             var x = inputs[i];
-            if (x.DType != DType.Float32) x = x.ToDType(DType.Float32);
+            bool integer = elemType != DataTypes.Float;
+            if (!integer && x.DType != DType.Float32) x = x.ToDType(DType.Float32);
             bool ok = dims.Length == x.Rank && dims.Select((d, j) => d == null || d == x.Shape[j]).All(b => b);
             if (dims.Length > 0 && !ok)
                 throw new ShapeException($"input '{name}': expected shape {Shape.Format(dims.Select(d => d ?? -1).ToArray()).Replace("-1", "?")}, got {x.Shape}");
+            if (integer)
+            {
+                // Integer inputs (indices) are host values, as the graph's shape and index subgraphs are.
+                if (x.DType != DType.Int32) throw new ArgumentException($"input '{name}' is {DataTypes.Name(elemType)} (indices); give an Int32 tensor, got {x.DType}");
+                values[_inputIds[i]] = Value.OfInts(x.ToIntArray().Select(v => (long)v).ToArray(), x.Shape.ToArray(), elemType);
+                continue;
+            }
             if (x.Device != device) throw new ArgumentException($"input '{name}' is on {x.Device} but the model is on {device}; move one of them");
             values[_inputIds[i]] = Value.Of(x);
         }

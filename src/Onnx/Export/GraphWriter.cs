@@ -77,11 +77,19 @@ internal sealed class GraphWriter(int opset)
         return a;
     }
 
-    public static ValueInfoProto Info(string name, int[] shape, bool dynamicBatch)
+    public static AttributeProto Strings(string name, params string[] v)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        a.Strings.AddRange(v.Select(ByteString.CopyFromUtf8));
+        return a;
+    }
+
+    /// <summary>A tensor's type and shape (float32 unless told: an Int32 engine input, indices, is written as int64).</summary>
+    public static ValueInfoProto Info(string name, int[] shape, bool dynamicBatch, int elemType = DataTypes.Float)
     {
         var s = new TensorShapeProto();
         for (int i = 0; i < shape.Length; i++)
             s.Dim.Add(i == 0 && dynamicBatch ? new TensorShapeProto.Types.Dimension { DimParam = "batch" } : new TensorShapeProto.Types.Dimension { DimValue = shape[i] });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = DataTypes.Float, Shape = s } } };
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elemType, Shape = s } } };
     }
 }

@@ -110,6 +110,24 @@ public class PredictTests : IDisposable
     }
 
     [Fact]
+    public void TokenIdsFeedAnExportedEmbeddingAndLstm()
+    {
+        var m = new Sequential(new Embedding(10, 4), new LSTM(4, 3, batchFirst: true)).Eval();
+        var onnx = P("text.onnx");
+        OnnxExport.Save(m, Tensor.FromArray(new int[6], 2, 3), onnx);
+        var ids = Tensor.FromArray(new[] { 1, 2, 3, 9, 8, 7, 0, 0, 5 }, 3, 3);
+        Safetensors.Save(P("ids.safetensors"), new Dictionary<string, Tensor> { ["input"] = ids });
+        var (code, _, err) = CliRun.Run("predict", "--model-file", onnx, "--input", P("ids.safetensors"), "--output", P("out.safetensors"));
+        Assert.True(code == 0, err);
+        using (Tensor.NoGrad()) AssertClose(m.Forward(ids), Safetensors.Load(P("out.safetensors"))["output"], 1e-5f, "embedding + LSTM through predict");
+
+        Safetensors.Save(P("f.safetensors"), new Dictionary<string, Tensor> { ["input"] = Tensor.Zeros(3, 3) });
+        (code, _, err) = CliRun.Run("predict", "--model-file", onnx, "--input", P("f.safetensors"), "--output", P("out2.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("takes integer indices", err);
+    }
+
+    [Fact]
     public void AWrongShapeIsExit2NamingTheExpectedShape()
     {
         var (_, onnx) = ExportedMlp();
