@@ -52,6 +52,16 @@ internal sealed class GraphWriter(int opset)
         return name;
     }
 
+    /// <summary>A 0-D int64 initializer.</summary>
+    public string Scalar(string hint, long value)
+    {
+        var name = Fresh(hint);
+        var p = new TensorProto { Name = name, DataType = DataTypes.Int64 };
+        p.Int64Data.Add(value);
+        Graph.Initializer.Add(p);
+        return name;
+    }
+
     /// <summary>Adds a node; returns the name of its (first) output.</summary>
     public string Node(string op, string scope, string[] inputs, params AttributeProto[] attrs) => NodeMany(op, scope, inputs, 1, attrs)[0];
 

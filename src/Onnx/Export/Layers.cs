@@ -15,6 +15,7 @@ internal static class Layers
         string scope = path.Length == 0 ? m.GetType().Name : path.Replace('.', '/');
         switch (m)
         {
+            case IOnnxExportable custom: return (custom.ExportOnnx(new OnnxGraph(w, path), input, x), m.Forward(x));
             case Sequential seq:
             {
                 var cur = (input, x);
@@ -63,7 +64,7 @@ internal static class Layers
                 return (w.Node("Relu", scope + "/relu2", [a]), ya.Relu());
             }
             default:
-                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv, Embedding, RNN, LSTM, GRU");
+                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv, Embedding, RNN, LSTM, GRU; a custom module can implement IOnnxExportable");
         }
     }
 

@@ -51,7 +51,7 @@ public class ExportCliTests : IDisposable
             Assert.True(MathF.Abs(e[i] - actual[i]) <= tol * (1 + MathF.Abs(e[i])), $"{what}: element {i} expected {e[i]}, got {actual[i]}");
     }
 
-    public static TheoryData<string, int> Models => new() { { "mlp", 17 }, { "cnn", 17 }, { "resnet", 17 }, { "mobilenet", 13 } };
+    public static TheoryData<string, int> Models => new() { { "mlp", 17 }, { "cnn", 17 }, { "resnet", 17 }, { "mobilenet", 13 }, { "lstm", 17 }, { "lstm", 13 } };
 
     [Theory]
     [MemberData(nameof(Models))]
