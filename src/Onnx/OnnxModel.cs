@@ -32,7 +32,9 @@ public sealed class OnnxModel : Module
     public int Opset { get; }
     /// <summary>producer_name and producer_version of the file ("pytorch 1.13.0").</summary>
     public string Producer { get; }
-    /// <summary>Number of nodes in the graph.</summary>
+    /// <summary>GELU patterns (Div, Erf, Add, Mul, Mul) fused into one Gelu node at load (see <c>fuseGelu</c>).</summary>
+    public int FusedGelus { get; }
+    /// <summary>Number of nodes in the graph (after fusion).</summary>
     public int NodeCount => _nodes.Length;
 
     /// <summary>The declared dims of an input; null entries are dynamic (dim_param or unknown).</summary>
@@ -52,18 +54,21 @@ public sealed class OnnxModel : Module
     /// Errors (<see cref="OnnxException"/>) name the file and, where it applies, the node, operator and opset: a
     /// truncated file, a cycle, an unsupported operator, a tensor whose size disagrees with its dims.
     /// </summary>
-    public static OnnxModel Load(string path, Device? device = null)
+    public static OnnxModel Load(string path, Device? device = null, bool fuseGelu = true)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model '{path}' not found", path);
         var full = Path.GetFullPath(path);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(full); }
         catch (IOException e) { throw new OnnxException($"{path}: {e.Message}", e); }
-        return Load(bytes, Path.GetDirectoryName(full)!, path, device);
+        return Load(bytes, Path.GetDirectoryName(full)!, path, device, fuseGelu);
     }
 
-    /// <summary>Reads a model from bytes; modelDir is where external data may be read (null: refuse external data).</summary>
-    public static OnnxModel Load(byte[] bytes, string? modelDir = null, string? name = null, Device? device = null)
+    /// <summary>
+    /// Reads a model from bytes; modelDir is where external data may be read (null: refuse external data). With
+    /// fuseGelu (the default) the erf form of GELU becomes one Gelu node; false keeps the graph node for node.
+    /// </summary>
+    public static OnnxModel Load(byte[] bytes, string? modelDir = null, string? name = null, Device? device = null, bool fuseGelu = true)
     {
         name ??= "ONNX model";
         ModelProto proto;
@@ -72,7 +77,7 @@ public sealed class OnnxModel : Module
         if (proto.Graph == null) throw new OnnxException($"{name}: the file has no graph (is it an ONNX model?)");
         try
         {
-            var model = new OnnxModel(proto, modelDir, name);
+            var model = new OnnxModel(proto, modelDir, name, fuseGelu);
             if (device != null && device != Device.Cpu) model.MoveTo(device);
             return model;
         }
@@ -81,7 +86,7 @@ public sealed class OnnxModel : Module
 
     private sealed record CompiledNode(Node Node, Kernel Kernel, int[] Inputs, int[] Outputs);
 
-    private OnnxModel(ModelProto proto, string? modelDir, string name)
+    private OnnxModel(ModelProto proto, string? modelDir, string name, bool fuseGelu)
     {
         var g = proto.Graph;
         Producer = $"{proto.ProducerName} {proto.ProducerVersion}".Trim();
@@ -89,6 +94,8 @@ public sealed class OnnxModel : Module
         if (opsets.Count == 0) throw new OnnxException("the model imports no default-domain (ai.onnx) opset");
         Opset = (int)opsets.Max(o => o.Version);
         if (Opset < 7 || Opset > 21) throw new OnnxException($"opset {Opset} is outside what the importer reads (7-21; tested 13-17)");
+        // The erf form of GELU becomes one Gelu node (the proto is this load's own copy, parsed from the bytes).
+        if (fuseGelu) FusedGelus = GeluFusion.Apply(g);
 
         // Value ids: every name an edge carries.
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
