@@ -1,6 +1,7 @@
 // DdpProbe: trains a small MLP data-parallel for a few steps and writes the final weights (rank 0).
 //   DdpProbe --optimizer sgd|adam --batch B --epochs E [--clip X] [--accumulate K] [--batchnorm]
-//            [--comm mpi|local|env] [--die-rank R --die-step S] --out FILE
+//            [--syncbn yes] [--comm mpi|local|env] [--die-rank R --die-step S] --out FILE
+//   DdpProbe --mode syncbn --batch B [--comm ...] --out FILE    SyncBatchNorm alone: each rank writes FILE.rank{r}
 // Data: 16·B·(ranks) samples of 8 features, 3 classes, made from a fixed seed (the same on every rank).
 // Initial weights are seeded by rank, so ranks only agree if rank 0's weights are broadcast.
 using System.Globalization;
@@ -26,6 +27,8 @@ using ICommunicator comm = Arg("comm", "env") switch
     _ => Communicator.FromEnvironment(),
 };
 
+if (Arg("mode", "train") == "syncbn") return SyncBnProbe.Run(comm, batch, Arg("out", "syncbn.txt"));
+
 // the data: identical on every rank
 var gen = new Generator(1234);
 var x = new float[samples * 8];
@@ -39,8 +42,10 @@ var train = new TensorDataset(x, y, 8);
 
 Seed.Everything(100 + comm.Rank);                    // different initial weights per rank
 Module model = Arg("batchnorm", "no") == "yes"
-    ? new Sequential(new Linear(8, 16), new BatchNorm1d(16), new ReLU(), new Linear(16, 3))
+    // no bias before BatchNorm (it cancels it: its gradient is rounding noise, which Adam would scale up to full steps)
+    ? new Sequential(new Linear(8, 16, bias: false), new BatchNorm1d(16), new ReLU(), new Linear(16, 3))
     : new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 3));
+if (Arg("syncbn", "no") == "yes") SyncBatchNorm.ConvertSyncBatchNorm(model, comm);
 Optimizer opt = Arg("optimizer", "sgd") == "adam"
     ? new Adam(model.Parameters(), lr: 1e-2)
     : new SGD(model.Parameters(), lr: 0.1, momentum: 0.9);
