@@ -37,6 +37,13 @@ public static class TrainCommand
         var data = TrainData.Load(s, stdout, comm);
         var device = TrainSetup.ResolveDevice(s.Device);
         var model = TrainSetup.BuildModel(s, device);
+        if (s.SyncBn)   // in place: every BatchNorm layer takes its training statistics over all ranks
+        {
+            int norms = model.NamedModules().Count(m => m.Module is BatchNormBase);
+            if (norms == 0) throw new UsageException($"--sync-bn: model {s.Model} has no BatchNorm layer to synchronize (resnet and mobilenet have); drop --sync-bn");
+            SyncBatchNorm.ConvertSyncBatchNorm(model, comm!);
+            stdout.WriteLine($"sync-bn: {norms} BatchNorm layer(s) take their batch statistics over all {comm!.Size} rank(s)");
+        }
         if (resumeFrom != null) CheckFits(Checkpoints.LastFile(runDir), model, resumeFrom);
         var opt = TrainSetup.BuildOptimizer(s, model);
         int batchesPerEpoch = data.TrainLoader.Count;

@@ -11,7 +11,7 @@ public sealed record TrainSettings
         "label-smoothing", "ema", "accumulate", "warmup", "early-stop", "clip-norm", "augment", "balance",
         "config", "run-dir", "resume", "steps",
     };
-    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "amp", "plateau", "plain", "distributed", "overwrite" };
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "amp", "plateau", "plain", "distributed", "overwrite", "sync-bn" };
 
     public static readonly string[] Models = ["mlp", "cnn", "resnet", "mobilenet", "lstm"];
     public static readonly string[] Augments = ["cutout", "erasing", "ricap", "autoaugment"];
@@ -46,6 +46,8 @@ public sealed record TrainSettings
     public bool Plain { get; init; }
     /// <summary>--distributed: data-parallel over the MPI job (mpirun -np N); --batch is per rank.</summary>
     public bool Distributed { get; init; }
+    /// <summary>--sync-bn: with --distributed, BatchNorm statistics over all ranks' batches (SyncBatchNorm).</summary>
+    public bool SyncBn { get; init; }
     /// <summary>--overwrite: --run-dir may name a folder that already holds a run (its checkpoints are replaced).</summary>
     public bool Overwrite { get; init; }
     /// <summary>Steps of `engine diagnose`.</summary>
@@ -83,6 +85,7 @@ public sealed record TrainSettings
             Warmup = o.Int("warmup", 0, 0, 10_000_000),
             Plateau = o.Flag("plateau"),
             Distributed = o.Flag("distributed"),
+            SyncBn = o.Flag("sync-bn"),
             Overwrite = o.Flag("overwrite"),
             EarlyStop = o.Has("early-stop") ? o.Int("early-stop", 3, 1, 10_000) : null,
             ClipNorm = o.Has("clip-norm") ? o.Float("clip-norm", 1f, 1e-12f, 1e12f) : null,
@@ -93,6 +96,8 @@ public sealed record TrainSettings
             Plain = o.Flag("plain"),
             Steps = o.Int("steps", 200, 4, 1_000_000),
         };
+        if (s.SyncBn && !s.Distributed)
+            throw new UsageException("--sync-bn synchronizes BatchNorm over the ranks of a --distributed run; add --distributed (under mpirun), or drop --sync-bn");
         if (s.Plateau && s.Warmup > 0)
             throw new UsageException("--plateau and --warmup cannot be combined (one learning-rate schedule per run); drop one of them");
         if (s.Lr <= 0) throw new UsageException($"--lr must be positive, got {s.Lr.ToString(CultureInfo.InvariantCulture)}");

@@ -1,6 +1,9 @@
 // DdpProbe: trains a small MLP data-parallel for a few steps and writes the final weights (rank 0).
 //   DdpProbe --optimizer sgd|adam --batch B --epochs E [--clip X] [--accumulate K] [--batchnorm]
-//            [--comm mpi|local|env] [--die-rank R --die-step S] --out FILE
+//            [--syncbn yes] [--comm mpi|local|env] [--die-rank R --die-step S]
+//            [--checkpoint-dir D --checkpoint-steps S] [--resume-dir D] [--log-samples FILE] --out FILE
+//   --log-samples: each rank writes FILE.rank{r}, one "step epoch index" line per training sample it took
+//   DdpProbe --mode syncbn --batch B [--comm ...] --out FILE    SyncBatchNorm alone: each rank writes FILE.rank{r}
 // Data: 16·B·(ranks) samples of 8 features, 3 classes, made from a fixed seed (the same on every rank).
 // Initial weights are seeded by rank, so ranks only agree if rank 0's weights are broadcast.
 using System.Globalization;
@@ -26,6 +29,8 @@ using ICommunicator comm = Arg("comm", "env") switch
     _ => Communicator.FromEnvironment(),
 };
 
+if (Arg("mode", "train") == "syncbn") return SyncBnProbe.Run(comm, batch, Arg("out", "syncbn.txt"));
+
 // the data: identical on every rank
 var gen = new Generator(1234);
 var x = new float[samples * 8];
@@ -39,8 +44,10 @@ var train = new TensorDataset(x, y, 8);
 
 Seed.Everything(100 + comm.Rank);                    // different initial weights per rank
 Module model = Arg("batchnorm", "no") == "yes"
-    ? new Sequential(new Linear(8, 16), new BatchNorm1d(16), new ReLU(), new Linear(16, 3))
+    // no bias before BatchNorm (it cancels it: its gradient is rounding noise, which Adam would scale up to full steps)
+    ? new Sequential(new Linear(8, 16, bias: false), new BatchNorm1d(16), new ReLU(), new Linear(16, 3))
     : new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 3));
+if (Arg("syncbn", "no") == "yes") SyncBatchNorm.ConvertSyncBatchNorm(model, comm);
 Optimizer opt = Arg("optimizer", "sgd") == "adam"
     ? new Adam(model.Parameters(), lr: 1e-2)
     : new SGD(model.Parameters(), lr: 0.1, momentum: 0.9);
@@ -48,12 +55,20 @@ var loader = new DataLoader(train, batchSize: batch, sampler: new DistributedSam
 
 var callbacks = new List<Callback>();
 if (accumulate > 1) callbacks.Add(new GradAccumulation(accumulate));
+// before DistributedDataParallel: a resumed checkpoint is loaded first, then rank 0's state is broadcast
+if (a.TryGetValue("checkpoint-dir", out var ckDir))
+    callbacks.Add(new Checkpoints(ckDir, keepLast: 100, everySteps: int.Parse(Arg("checkpoint-steps", "0"), CultureInfo.InvariantCulture)) { Loader = loader, WriteFiles = comm.IsRoot() });
+if (a.TryGetValue("resume-dir", out var resumeDir))
+    callbacks.Add(new Checkpoints(resumeDir, resume: true) { Loader = loader, WriteFiles = false });
 var ddp = new DistributedDataParallel(comm, bucketFloats: 64);   // small buckets: several all-reduces per step
 callbacks.Add(ddp);
 if (a.TryGetValue("clip", out var clip)) callbacks.Add(GradClipping.ByNorm(float.Parse(clip, CultureInfo.InvariantCulture)));
+SampleLog? log = a.TryGetValue("log-samples", out var logFile) ? new SampleLog(x, 8) : null;
+if (log != null) callbacks.Add(log);
 if (dieStep >= 0) callbacks.Add(new DieAt(comm.Rank == dieRank, dieStep, Arg("die-how", "exit")));
 if (epochs > 0) new Trainer(model, opt, (o, t) => F.CrossEntropy(o, t)).With(callbacks.ToArray()).Fit(loader, null, epochs);   // 0: the initial weights
 
+if (log != null) File.WriteAllLines($"{logFile}.rank{comm.Rank}", log.Lines);
 Console.WriteLine($"rank {comm.Rank} of {comm.Size}: {ddp.Allreduces} gradient all-reduces in {ddp.BucketCount} buckets");
 if (comm.IsRoot())
     File.WriteAllLines(Arg("out", "weights.txt"),
@@ -70,5 +85,19 @@ sealed class DieAt(bool me, int step, string how) : Callback
         Console.Error.WriteLine($"DdpProbe: this rank dies now ({how}), after step {step}");
         if (how == "kill") System.Diagnostics.Process.GetCurrentProcess().Kill();
         Environment.Exit(7);
+    }
+}
+
+/// <summary>Which samples a rank trains on: each row's first feature (a Gaussian draw, unique) names its index.</summary>
+sealed class SampleLog(float[] data, int features) : Callback
+{
+    private readonly Dictionary<float, int> _index = Enumerable.Range(0, data.Length / features).ToDictionary(i => data[i * features]);
+    public List<string> Lines { get; } = new();
+
+    public override void OnBatchStart(TrainContext ctx)
+    {
+        var xs = ctx.X.ToArray();
+        for (int r = 0; r < xs.Length / features; r++)
+            Lines.Add($"{ctx.OptimizerSteps + 1} {ctx.Epoch} {_index[xs[r * features]]}");
     }
 }

@@ -36,6 +36,12 @@ public abstract class BatchNormBase : Module
         }
     }
 
+    /// <summary>
+    /// Where the training-mode statistics come from: null (the default) is this batch alone; a cross-rank one
+    /// (Engine.Distributed's <c>SyncBatchNorm.ConvertSyncBatchNorm</c>) takes them over every rank's batch.
+    /// </summary>
+    public IBatchNormStatistics? Statistics { get; set; }
+
     /// <summary>num_batches_tracked may be missing from a strict load (PyTorch allows it); it then keeps its count.</summary>
     protected override bool IsOptionalInStateDict(string name) => name == "num_batches_tracked";
 
@@ -52,9 +58,11 @@ public abstract class BatchNormBase : Module
         Tensor y;
         if (useBatch)
         {
-            int n = input.Numel / NumFeatures;
-            if (Training && n <= 1) throw new ShapeException($"{GetType().Name}: expected more than 1 value per channel in training, got input {input.Shape}");
-            var (xhat, mean, var) = input.Normalize(dims, (float)Eps);               // var biased, as the normalization uses
+            long n = input.Numel / NumFeatures;
+            Tensor xhat, mean, var;
+            if (Statistics != null && Training) (xhat, mean, var, n) = Statistics.Normalize(input, dims, (float)Eps);   // n: values per channel over all batches
+            else (xhat, mean, var) = input.Normalize(dims, (float)Eps);               // var biased, as the normalization uses
+            if (Training && n <= 1) throw new ShapeException($"{GetType().Name}: expected more than 1 value per channel in training, got input {input.Shape}{(Statistics != null && Training ? " (over all ranks)" : "")}");
             y = xhat;
             if (Training && RunningMean != null) UpdateRunning(mean, var, n);
         }
@@ -72,7 +80,7 @@ public abstract class BatchNormBase : Module
         return y;
     }
 
-    private void UpdateRunning(Tensor mean, Tensor var, int n)
+    private void UpdateRunning(Tensor mean, Tensor var, long n)
     {
         using var _ = Autograd.NoGrad();
         int tracked = (int)NumBatchesTracked!.Item() + 1;
@@ -84,6 +92,19 @@ public abstract class BatchNormBase : Module
     }
 
     public override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString() ?? "None")}, affine={Weight != null}, trackRunningStats={RunningMean != null}";
+}
+
+/// <summary>
+/// The batch statistics of a <see cref="BatchNormBase"/> in training, when they are not this batch's alone
+/// (SyncBatchNorm: over the batches of every rank).
+/// </summary>
+public interface IBatchNormStatistics
+{
+    /// <summary>
+    /// xhat = (x - mean) / sqrt(var + eps), differentiable in x; mean and the biased var keep the reduced dims as
+    /// size 1 and are not differentiable; count is the number of values per channel they were taken over.
+    /// </summary>
+    (Tensor Xhat, Tensor Mean, Tensor Var, long Count) Normalize(Tensor input, int[] dims, float eps);
 }
 
 /// <summary>Batch norm over [N, C] or [N, C, L] (statistics per channel C).</summary>

@@ -29,7 +29,8 @@ namespace Engine.Training;
 ///   clipping sees the averaged gradient and every rank agrees on an overflow.</item>
 /// <item>Buffers (BatchNorm's running statistics) are local to each rank between steps, as with PyTorch's
 ///   broadcast_buffers: rank 0's are broadcast before every forward pass, so checkpoints and validation see
-///   rank 0's statistics. BatchNorm's batch statistics are per rank (over B, not N·B).</item>
+///   rank 0's statistics. BatchNorm's batch statistics are per rank (over B, not N·B) unless the model was converted
+///   with <see cref="SyncBatchNorm.ConvertSyncBatchNorm"/>.</item>
 /// <item>Early stopping and any other <see cref="TrainContext.StopTraining"/> are decided by rank 0 and broadcast at
 ///   the end of each epoch. Validation runs on every rank over the whole validation set.</item>
 /// </list>

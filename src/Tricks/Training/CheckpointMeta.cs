@@ -44,6 +44,8 @@ public static class CheckpointMeta
             Int(path, lo, "epoch", 0, MaxEpochs, required: true, prefix: "loader.");
             Int(path, lo, "batch", 0, int.MaxValue, required: true, prefix: "loader.");
             Words(path, lo, "rng", Generator.Default.GetState().Length, required: true, prefix: "loader.");
+            Int(path, lo, "sample_position", 0, int.MaxValue, required: false, prefix: "loader.");   // DistributedSampler runs
+            Int(path, lo, "replicas", 1, int.MaxValue, required: false, prefix: "loader.");
         }
         History(path, meta);
         return meta;

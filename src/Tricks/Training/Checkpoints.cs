@@ -141,11 +141,18 @@ public sealed class Checkpoints : Callback
         if (Loader != null)
         {
             var ls = Loader.GetState();
-            meta["loader"] = new JsonObject
+            var lo = new JsonObject
             {
                 ["epoch"] = ls.Epoch, ["batch"] = ls.BatchIndex,
                 ["rng"] = new JsonArray(ls.Generator.Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray()),
             };
+            // data-parallel: the epoch's position counted in samples of all ranks, so any rank count can resume it
+            if (Loader.Sampler is Data.DistributedSampler ds)
+            {
+                lo["sample_position"] = ds.Position(ls.Epoch, (long)ls.BatchIndex * Loader.BatchSize);
+                lo["replicas"] = ds.NumReplicas;
+            }
+            meta["loader"] = lo;
         }
         meta["history"] = JsonNode.Parse(ctx.History.ToJson());
         try { Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() }); }
@@ -196,8 +203,21 @@ public sealed class Checkpoints : Callback
         Generator.Default.SetState(meta["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
         if (DataState is var (_, set) && meta["data"] is JsonArray d) set(d.Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
         if (Loader != null && meta["loader"] is JsonObject lo)
-            Loader.SetState(new Data.DataLoaderState(lo["epoch"]!.GetValue<int>(), lo["batch"]!.GetValue<int>(),
+        {
+            int epoch = lo["epoch"]!.GetValue<int>(), batch = lo["batch"]!.GetValue<int>();
+            // Mid-epoch under a DistributedSampler: the rest of the epoch is dealt out again over this run's ranks (any
+            // count, any batch), from the samples all ranks had done; the loader starts that shortened epoch at batch 0.
+            if (batch > 0 && Loader.Sampler is Data.DistributedSampler ds && lo["sample_position"] is JsonNode sp)
+            {
+                int position = sp.GetValue<int>();
+                if (position > ds.Count)
+                    throw new InvalidDataException($"{path}: loader.sample_position {position} is past the {ds.Count} samples of this training set; the checkpoint was made on another data set");
+                ds.ResumeAt(epoch, position);
+                batch = 0;
+            }
+            Loader.SetState(new Data.DataLoaderState(epoch, batch,
                 lo["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray()));
+        }
         ctx.OptimizerSteps = meta["optimizer_steps"]!.GetValue<long>();
         ctx.GlobalBatch = meta["global_batch"]!.GetValue<long>();
         Best = meta["best"]?.GetValue<double>();
