@@ -240,4 +240,26 @@ public sealed class ImagingTests : IDisposable
         Assert.Contains(broken, Assert.Throws<InvalidDataException>(() => ds[1]).Message);
         Assert.Throws<DirectoryNotFoundException>(() => new ImageFolder(Path.Combine(_dir, "nowhere")));
     }
+
+    [Fact]
+    public void TheReadmeImagingExampleRuns()
+    {
+        // The README's lines, on a JPEG and a two-class folder written here.
+        using (var src = new SixLabors.ImageSharp.Image<Rgb24>(300, 260))
+            SixLabors.ImageSharp.ImageExtensions.Save(src, Path.Combine(_dir, "cat.jpg"), new JpegEncoder());
+        for (int i = 0; i < 3; i++)
+        {
+            WritePng($"pets/train/cat/{i}.png", Pixels(70, 90, 3, i), 70, 90, 3);
+            WritePng($"pets/train/dog/{i}.png", Pixels(80, 64, 3, 10 + i), 80, 64, 3);
+        }
+        var x = Presets.ImageNetEval().Apply(ImageFile.Read(Path.Combine(_dir, "cat.jpg"))).ToTensor();
+        var train = new ImageFolder(Path.Combine(_dir, "pets/train"), new Compose(new Resize(64), new CenterCrop(64), new RandomHorizontalFlip(), Normalize.ImageNet));
+        var loader = new DataLoader(train, batchSize: 32, shuffle: true);
+        Assert.Equal(new Shape(3, 224, 224), x.Shape);
+        Assert.Equal(-0.485f / 0.229f, x.ToArray()[0], 4);   // a black image, normalized
+        var (bx, by) = loader.First();
+        Assert.Equal(new Shape(6, 3, 64, 64), bx.Shape);
+        Assert.Equal(["cat", "dog"], train.Classes);
+        Assert.Equal(3, by.ToIntArray().Count(v => v == 1));
+    }
 }
