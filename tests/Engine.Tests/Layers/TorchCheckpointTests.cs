@@ -274,4 +274,51 @@ public sealed class TorchCheckpointTests(TorchCheckpointFiles files) : IClassFix
         var e = Assert.Throws<ArgumentException>(() => new Linear(4, 2).Load(path));
         Assert.Contains("shape mismatch for 'weight'", e.Message);
     }
+
+    [Fact]
+    public void RandomlyDamagedPicklesAndZipsOnlyEverGiveInvalidData()
+    {
+        // A seeded mutation fuzz: flipped, dropped and duplicated bytes in the pickle, then in the whole zip. Every
+        // outcome must be a loaded state dict or an InvalidDataException naming the file; no other exception, no hang.
+        var pkl = PickleWriter.StateDict(
+            ("a", w => w.Tensor("FloatStorage", "0", 12, 0, [3, 4], [4, 1])),
+            ("b", w => w.Tensor("HalfStorage", "1", 4, 1, [3], [1])),
+            ("c", w => w.Tensor("LongStorage", "2", 2, 0, [2], [1])));
+        var rec = new Dictionary<string, byte[]> { ["0"] = TorchZip.Floats(Twelve), ["1"] = new byte[8], ["2"] = new byte[16] };
+        var rng = new Random(1234);
+        byte[] Mutate(byte[] src)
+        {
+            var b = src.ToList();
+            for (int k = rng.Next(1, 4); k > 0 && b.Count > 0; k--)
+            {
+                int at = rng.Next(b.Count);
+                switch (rng.Next(3))
+                {
+                    case 0: b[at] = (byte)rng.Next(256); break;
+                    case 1: b.RemoveAt(at); break;
+                    default: b.Insert(at, b[at]); break;
+                }
+            }
+            return b.ToArray();
+        }
+        int loaded = 0, refused = 0;
+        var path = Path.Combine(_dir, "fuzz.pt");
+        for (int i = 0; i < 400; i++)
+        {
+            if (i < 250) TorchZip.Write(path, Mutate(pkl), rec);
+            else { TorchZip.Write(path, pkl, rec); File.WriteAllBytes(path, Mutate(File.ReadAllBytes(path))); }
+            try
+            {
+                foreach (var t in TorchCheckpoint.Load(path).Values) t.Dispose();
+                loaded++;
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.Contains(path, e.Message);
+                refused++;
+            }
+            File.Delete(path);
+        }
+        Assert.True(refused > 100, $"only {refused} of 400 mutations were refused ({loaded} loaded)");
+    }
 }

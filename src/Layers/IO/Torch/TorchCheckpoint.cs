@@ -117,9 +117,16 @@ public static class TorchCheckpoint
 
     private static ZipArchive OpenZip(string path, FileStream fs)
     {
-        try { return new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: false); }
+        ZipArchive? zip = null;
+        try
+        {
+            zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: false);
+            _ = zip.Entries.Count;   // the central directory is read lazily: its errors belong here, named
+            return zip;
+        }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
         {
+            zip?.Dispose();
             throw Fail(path, $"is not a readable zip archive, truncated or damaged ({e.Message})", e);
         }
     }
