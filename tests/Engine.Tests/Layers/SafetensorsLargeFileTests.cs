@@ -64,4 +64,39 @@ public sealed class SafetensorsLargeFileTests : IDisposable
         Assert.Contains("tensor 'small' ends at byte 2147483728", e.Message);
         Assert.Contains("truncated", e.Message);
     }
+
+    [Fact]
+    public void RandomlyDamagedFilesOnlyEverGiveSafetensorsErrors()
+    {
+        // The streamed reader under a seeded mutation fuzz: flipped, dropped and duplicated bytes anywhere (header length,
+        // JSON, data). Each file loads or is one SafetensorsException naming it.
+        var good = Path.Combine(_dir, "good.safetensors");
+        Safetensors.Save(good, new Dictionary<string, Tensor>
+        {
+            ["w"] = Tensor.FromArray([1f, 2, 3, 4, 5, 6], 2, 3),
+            ["i"] = Tensor.FromArray([7, -8], 2),
+        }, new Dictionary<string, string> { ["format"] = "pt" });
+        var bytes = File.ReadAllBytes(good);
+        var rng = new Random(42);
+        var path = Path.Combine(_dir, "fuzz.safetensors");
+        int refused = 0;
+        for (int n = 0; n < 400; n++)
+        {
+            var b = bytes.ToList();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                int at = rng.Next(b.Count);
+                switch (rng.Next(3))
+                {
+                    case 0: b[at] = (byte)rng.Next(256); break;
+                    case 1: b.RemoveAt(at); break;
+                    default: b.Insert(at, b[at]); break;
+                }
+            }
+            File.WriteAllBytes(path, b.ToArray());
+            try { foreach (var t in Safetensors.Load(path).Values) t.Dispose(); }
+            catch (SafetensorsException e) { Assert.Contains(path, e.Message); refused++; }
+        }
+        Assert.True(refused > 200, $"only {refused} of 400 mutations were refused");
+    }
 }
