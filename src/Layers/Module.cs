@@ -210,10 +210,13 @@ public abstract class Module
         finally { foreach (var t in sd.Values) t.Dispose(); }
     }
 
-    /// <summary>Loads a .safetensors file into this module (<see cref="LoadStateDict"/>: names and shapes checked, every mismatch reported).</summary>
+    /// <summary>
+    /// Loads a .safetensors file, or a PyTorch <c>torch.save</c> state dict (.pt, .pth, .bin: <see cref="TorchCheckpoint"/>),
+    /// into this module (<see cref="LoadStateDict"/>: names and shapes checked, every mismatch reported).
+    /// </summary>
     public void Load(string path, bool strict = true)
     {
-        var sd = Safetensors.Load(path);
+        var sd = TorchCheckpoint.IsTorchFile(path) ? TorchCheckpoint.Load(path) : Safetensors.Load(path);
         try { LoadStateDict(sd, strict); }
         catch (ArgumentException e) { throw new ArgumentException($"loading '{path}': {e.Message}", e); }
         finally { foreach (var t in sd.Values) t.Dispose(); }

@@ -14,6 +14,16 @@ public interface IDataset<out T>
     T this[int index] { get; }
 }
 
+/// <summary>
+/// A dataset that knows every sample's label without reading the sample (a folder of images lists them from its
+/// sub-folders): <see cref="Dataset.Labels"/>, samplers and splits then never decode a sample to learn its class.
+/// </summary>
+public interface ILabeledDataset
+{
+    /// <summary>The label of every sample, in order (a copy).</summary>
+    int[] Labels { get; }
+}
+
 /// <summary>Helpers shared by datasets.</summary>
 public static class Dataset
 {
@@ -39,6 +49,7 @@ public static class Dataset
         switch (dataset)
         {
             case TensorDataset td: return (int[])td.Labels.Clone();
+            case ILabeledDataset l: return l.Labels;
             case TransformedDataset t: return Labels(t.Source);
             case Subset<(Tensor x, int y)> s:
                 var inner = Labels(s.Dataset);
