@@ -150,8 +150,9 @@ internal static class NnOps
         if (k.Length is not (1 or 2)) throw n.Error($"kernel_shape [{string.Join(",", k)}]: 1-D and 2-D pooling are supported");
         int sp = k.Length;
         var strides = n.IntArray("strides", Enumerable.Repeat(1, sp).ToArray());
-        if (n.IntArray("dilations", Enumerable.Repeat(1, sp).ToArray()).Any(v => v != 1)) throw n.Error("dilated pooling is not supported");
-        if (n.Int("ceil_mode", 0) != 0) throw n.Error("ceil_mode=1 is not supported (export with ceil_mode=False)");
+        var dil = n.IntArray("dilations", Enumerable.Repeat(1, sp).ToArray());
+        if (!max && dil.Any(v => v != 1)) throw n.Error("dilated average pooling is not supported");
+        bool ceil = n.Int("ceil_mode", 0) != 0;
         bool countPad = n.Int("count_include_pad", 0) != 0;
         var (pb, pe) = Pads(n, sp);
         if (n.Proto.Output.Count > 1 && n.Proto.Output[1].Length > 0) throw n.Error("the Indices output of MaxPool is not supported");
@@ -165,11 +166,13 @@ internal static class NnOps
             if (b0[0] != e0[0] || b0[1] != e0[1])
             {
                 if (!max && countPad is false) throw n.Error("asymmetric pads with count_include_pad=0 are not supported");
+                if (ceil) throw n.Error("asymmetric pads with ceil_mode=1 are not supported");
                 // -inf padding never wins a max; zero padding is what count_include_pad=1 averages in.
                 x = PadConstant(x, [0, 0, b0[0], b0[1]], [0, 0, e0[0], e0[1]], max ? float.NegativeInfinity : 0f);
                 b0 = [0, 0];
             }
-            var args = new Pool2dArgs(kk[0], kk[1], ss[0], ss[1], b0[0], b0[1], countPad);
+            int[] dd = oneD ? [1, dil[0]] : dil;
+            var args = new Pool2dArgs(kk[0], kk[1], ss[0], ss[1], b0[0], b0[1], countPad, ceil, dd[0], dd[1]);
             Tensor y;
             try { y = max ? x.MaxPool2d(args) : x.AvgPool2d(args); } catch (Exception e) when (e is ShapeException or ArgumentException) { throw n.Error(e.Message); }
             return [Value.Of(oneD ? y.Squeeze(2) : y)];
