@@ -9,7 +9,7 @@ namespace Engine.Vision;
 public sealed class Vgg : Module
 {
     /// <summary>torchvision's configuration "A" (vgg11): channel counts, 0 for a max pool.</summary>
-    public static readonly int[] ConfigA = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
+    public static IReadOnlyList<int> ConfigA { get; } = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
 
     public int NumClasses { get; }
     public Sequential Features { get; }
@@ -17,7 +17,7 @@ public sealed class Vgg : Module
 
     /// <param name="config">Channels per conv, 0 for MaxPool2d(2, 2) (torchvision's "M").</param>
     /// <param name="hidden">The classifier's hidden width (4096 in torchvision; smaller only for reduced-size variants).</param>
-    public Vgg(int[] config, int numClasses = 1000, double dropout = 0.5, int hidden = 4096)
+    public Vgg(IReadOnlyList<int> config, int numClasses = 1000, double dropout = 0.5, int hidden = 4096)
     {
         VisionModels.CheckClasses(numClasses, "VGG");
         NumClasses = numClasses;
