@@ -24,6 +24,10 @@ public static class Commands
           diagnose  overfit one batch with the same model/options; prints the diagnosis, writes the loss curve
                     (all train options, plus --steps N (200) and --out FILE.png (diagnose-loss.png))
           eval      --model-file F [--data DIR] [--device cpu|auto] [--limit N]: test accuracy and confusion matrix
+          predict   --model-file F.onnx|model.safetensors --input T.safetensors --output O.safetensors [--device cpu|auto]:
+                    runs the model on the file's tensors (by input name) and writes its outputs by output name
+          export    --model-file model.safetensors --out F.onnx [--opset 13..17 (17)] [--dynamic-batch | --batch N (1)]:
+                    a trained model as ONNX (raw images in, logits out), checked against the engine before it is written
           advise    the advisor's rules of thumb checked against a model and its training options
                     (the same options as train, e.g. engine advise --model cnn --optimizer adam --lr 0.01 --batch 30;
                      or describe a model: --layers 784,500,10 --conv 3,32 ...; engine advise --help)
@@ -47,9 +51,11 @@ public static class Commands
                 "eval" => EvalCommand.Run(args[1..], stdout),
                 "info" => InfoCommand.Run(stdout),
                 "bench" => BenchCommand.Run(args[1..], stdout, stderr),
+                "predict" => PredictCommand.Run(args[1..], stdout),
+                "export" => ExportCommand.Run(args[1..], stdout),
                 "advise" => AdviseCommand.Run(args[1..], stdout),
                 "optimizers" => OptimizersCommand.Run(args[1..], stdout),
-                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, advise, optimizers, info, bench or help"),
+                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, predict, export, advise, optimizers, info, bench or help"),
             };
         }
         catch (UsageException e)

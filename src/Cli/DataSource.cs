@@ -15,10 +15,15 @@ public static class DataSource
         if (dir != null)
         {
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--data {dir}: no such folder; give a folder with the Fashion-MNIST IDX files");
-            return (FashionMnist.Load(dir, "train"), FashionMnist.Load(dir, "t10k"), dir);
+            return (Sized(FashionMnist.Load(dir, "train"), dir, "train"), Sized(FashionMnist.Load(dir, "t10k"), dir, "t10k"), dir);
         }
         return (LoadEmbedded("train"), LoadEmbedded("t10k"), Embedded);
     }
+
+    // The models of `engine train` take [B,1,28,28]: other images would fail deep inside the first layer.
+    private static FashionMnist.Split Sized(FashionMnist.Split split, string dir, string prefix) =>
+        split.Rows == 28 && split.Cols == 28 ? split
+        : throw new InvalidDataException($"--data {dir}: {prefix}-images-idx3-ubyte holds {split.Rows}x{split.Cols} images; the models of engine train take 28x28 images (Fashion-MNIST's size)");
 
     private static FashionMnist.Split LoadEmbedded(string prefix)
     {

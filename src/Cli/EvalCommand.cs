@@ -27,6 +27,7 @@ public static class EvalCommand
             foreach (var (x, y) in new DataLoader(ds, 500, prefetch: 0))
             {
                 using var scope = Tensor.Scope();
+                scope.Own(x); scope.Own(y);   // the loader's batches are ours
                 var pred = model.Forward(x.To(device)).Argmax(1).ToIntArray();
                 var truth = y.ToIntArray();
                 for (int i = 0; i < pred.Length; i++) confusion[truth[i], pred[i]]++;

@@ -21,9 +21,10 @@ public static class ModelFile
             ["mean"] = string.Join(",", norm.Mean.Select(m => m.ToString("R", ci))),
             ["std"] = string.Join(",", norm.Std.Select(m => m.ToString("R", ci))),
         };
-        var tmp = path + ".tmp";
-        Safetensors.Save(tmp, model.StateDict(), meta);
-        File.Move(tmp, path, overwrite: true);
+        // Safetensors.Save writes through a temp file and renames it: a crash leaves the old file or the new one.
+        var views = model.StateDict();
+        try { Safetensors.Save(path, views, meta); }
+        finally { foreach (var v in views.Values) v.Dispose(); }
     }
 
     /// <summary>Rebuilds the model saved by <see cref="Save"/>; a checkpoint or foreign file is a clear error.</summary>

@@ -31,7 +31,7 @@ public static class ModelZoo
 }
 
 /// <summary>x [B,1,28,28] -> rows [B,28,28] -> LSTM (batch first) -> last step's output [B,H] -> Linear -> [B,classes].</summary>
-public sealed class RowLstm : Module
+public sealed class RowLstm : Module, Engine.Onnx.IOnnxExportable
 {
     private readonly LSTM _lstm;
     private readonly Linear _head;
@@ -48,5 +48,15 @@ public sealed class RowLstm : Module
         var output = _lstm.Forward(input.Reshape(b, t, w));          // [B,T,H]
         var last = output.Select(1, t - 1);                           // [B,H]
         return _head.Forward(last);
+    }
+
+    /// <summary>The same forward in ONNX: Reshape (batch kept free), the LSTM node, Gather of step T-1, Gemm.</summary>
+    public string ExportOnnx(Engine.Onnx.OnnxGraph g, string input, Tensor x)
+    {
+        int b = x.Shape[0], t = x.Shape[^2], w = x.Shape[^1];
+        var rows = g.Node("Reshape", [input, g.Ints(0, t, w)]);                                   // [B,T,W]
+        var (seq, ys) = g.Child(_lstm, "lstm", rows, x.Reshape(b, t, w));                          // [B,T,H]
+        var last = g.Node("Gather", [seq, g.Scalar(t - 1)], Engine.Onnx.OnnxGraph.Attr("axis", 1L)); // [B,H]
+        return g.Child(_head, "head", last, ys.Select(1, t - 1)).Name;
     }
 }

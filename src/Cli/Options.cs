@@ -32,6 +32,10 @@ public sealed class Options
             else if (value == null)
             {
                 if (i + 1 >= args.Length) throw new UsageException($"option --{name} needs a value");
+                // `--lr --run-dir X` forgot lr's value: taking "--run-dir" as it would be silently wrong.
+                // (A value that really starts with two dashes can be given as --name=value.)
+                if (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2)
+                    throw new UsageException($"option --{name} needs a value, but the next argument is the option {args[i + 1].Split('=')[0]}; give --{name} a value before it (or write --{name}=VALUE)");
                 value = args[++i];
             }
             o._values[name] = value;

@@ -75,6 +75,10 @@ public static class TrainCommand
         trainer.With(schedule);
         if (s.EarlyStop is int patience) trainer.With(new EarlyStopping(patience));
         trainer.With(checkpoints, progress);
+        // ENGINE_MEMORY_LOG=FILE: the memory counters every 100 batches as CSV (bench/memory samples long runs with it)
+        using var memoryLog = Environment.GetEnvironmentVariable("ENGINE_MEMORY_LOG") is { Length: > 0 } memPath && root
+            ? new StreamWriter(memPath) : null;
+        if (memoryLog != null) trainer.With(new MemoryMonitor(100, memoryLog));
 
         var clock = Stopwatch.StartNew();
         bool interrupted = false;

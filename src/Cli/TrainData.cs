@@ -96,11 +96,15 @@ public sealed class TrainData
     }
 
     /// <summary>RICAP: each batch becomes four-image patchworks with area-weighted soft targets [B,10].</summary>
-    private static IEnumerable<(Tensor x, Tensor y)> RicapBatches(DataLoader loader, Ricap ricap, int classes)
+    private static IFreshBatches RicapBatches(DataLoader loader, Ricap ricap, int classes) => Batches.Fresh(Patched(loader, ricap, classes));
+
+    // The loader's batch is ours (fresh): it is freed as soon as its patchwork, a new pair of tensors, is made.
+    private static IEnumerable<(Tensor x, Tensor y)> Patched(DataLoader loader, Ricap ricap, int classes)
     {
         foreach (var (x, y) in loader)
         {
-            var (mixed, soft) = ricap.Apply(x, y, classes);
+            Tensor mixed, soft;
+            using (x) using (y) (mixed, soft) = ricap.Apply(x, y, classes);
             yield return (mixed, soft);
         }
     }

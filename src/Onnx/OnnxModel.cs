@@ -22,7 +22,7 @@ public sealed class OnnxModel : Module
     private readonly Value?[] _constants;   // per value id: initializers and graph-level constants
     private readonly int[] _inputIds, _outputIds;
     private readonly int _valueCount;
-    private readonly (string name, int?[] dims)[] _inputs;
+    private readonly (string name, int?[] dims, int elemType)[] _inputs;
 
     /// <summary>The graph's inputs that are not initializers, in order.</summary>
     public IReadOnlyList<string> InputNames { get; }
@@ -32,7 +32,9 @@ public sealed class OnnxModel : Module
     public int Opset { get; }
     /// <summary>producer_name and producer_version of the file ("pytorch 1.13.0").</summary>
     public string Producer { get; }
-    /// <summary>Number of nodes in the graph.</summary>
+    /// <summary>GELU patterns (Div, Erf, Add, Mul, Mul) fused into one Gelu node at load (see <c>fuseGelu</c>).</summary>
+    public int FusedGelus { get; }
+    /// <summary>Number of nodes in the graph (after fusion).</summary>
     public int NodeCount => _nodes.Length;
 
     /// <summary>The declared dims of an input; null entries are dynamic (dim_param or unknown).</summary>
@@ -40,22 +42,33 @@ public sealed class OnnxModel : Module
         _inputs.FirstOrDefault(i => i.name == name).dims ?? throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}");
 
     /// <summary>
+    /// The engine dtype an input takes: Float32, or Int32 for an integer input (token ids of an Embedding, which the
+    /// graph declares int64 or int32; their values are passed to the graph as they are).
+    /// </summary>
+    public DType InputDType(string name) =>
+        _inputs.Any(i => i.name == name) ? (_inputs.First(i => i.name == name).elemType == DataTypes.Float ? DType.Float32 : DType.Int32)
+        : throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}");
+
+    /// <summary>
     /// Reads an ONNX file. External data (tensors stored beside the model) is read only from inside the model's folder.
     /// Errors (<see cref="OnnxException"/>) name the file and, where it applies, the node, operator and opset: a
     /// truncated file, a cycle, an unsupported operator, a tensor whose size disagrees with its dims.
     /// </summary>
-    public static OnnxModel Load(string path, Device? device = null)
+    public static OnnxModel Load(string path, Device? device = null, bool fuseGelu = true)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model '{path}' not found", path);
         var full = Path.GetFullPath(path);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(full); }
         catch (IOException e) { throw new OnnxException($"{path}: {e.Message}", e); }
-        return Load(bytes, Path.GetDirectoryName(full)!, path, device);
+        return Load(bytes, Path.GetDirectoryName(full)!, path, device, fuseGelu);
     }
 
-    /// <summary>Reads a model from bytes; modelDir is where external data may be read (null: refuse external data).</summary>
-    public static OnnxModel Load(byte[] bytes, string? modelDir = null, string? name = null, Device? device = null)
+    /// <summary>
+    /// Reads a model from bytes; modelDir is where external data may be read (null: refuse external data). With
+    /// fuseGelu (the default) the erf form of GELU becomes one Gelu node; false keeps the graph node for node.
+    /// </summary>
+    public static OnnxModel Load(byte[] bytes, string? modelDir = null, string? name = null, Device? device = null, bool fuseGelu = true)
     {
         name ??= "ONNX model";
         ModelProto proto;
@@ -64,7 +77,7 @@ public sealed class OnnxModel : Module
         if (proto.Graph == null) throw new OnnxException($"{name}: the file has no graph (is it an ONNX model?)");
         try
         {
-            var model = new OnnxModel(proto, modelDir, name);
+            var model = new OnnxModel(proto, modelDir, name, fuseGelu);
             if (device != null && device != Device.Cpu) model.MoveTo(device);
             return model;
         }
@@ -73,7 +86,7 @@ public sealed class OnnxModel : Module
 
     private sealed record CompiledNode(Node Node, Kernel Kernel, int[] Inputs, int[] Outputs);
 
-    private OnnxModel(ModelProto proto, string? modelDir, string name)
+    private OnnxModel(ModelProto proto, string? modelDir, string name, bool fuseGelu)
     {
         var g = proto.Graph;
         Producer = $"{proto.ProducerName} {proto.ProducerVersion}".Trim();
@@ -81,6 +94,8 @@ public sealed class OnnxModel : Module
         if (opsets.Count == 0) throw new OnnxException("the model imports no default-domain (ai.onnx) opset");
         Opset = (int)opsets.Max(o => o.Version);
         if (Opset < 7 || Opset > 21) throw new OnnxException($"opset {Opset} is outside what the importer reads (7-21; tested 13-17)");
+        // The erf form of GELU becomes one Gelu node (the proto is this load's own copy, parsed from the bytes).
+        if (fuseGelu) FusedGelus = GeluFusion.Apply(g);
 
         // Value ids: every name an edge carries.
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -117,15 +132,16 @@ public sealed class OnnxModel : Module
         }
 
         // 3. Graph inputs (those that are not initializers) and outputs.
-        var inputs = new List<(string, int?[])>();
+        var inputs = new List<(string, int?[], int)>();
         foreach (var vi in g.Input)
         {
             if (initNames.Contains(vi.Name)) continue;
             var tt = vi.Type?.TensorType;
             if (tt == null) throw new OnnxException($"graph input '{vi.Name}' is not a tensor");
-            if (tt.ElemType != DataTypes.Float) throw new OnnxException($"graph input '{vi.Name}' is {DataTypes.Name(tt.ElemType)}; only float inputs are supported");
+            if (tt.ElemType is not (DataTypes.Float or DataTypes.Int64 or DataTypes.Int32))
+                throw new OnnxException($"graph input '{vi.Name}' is {DataTypes.Name(tt.ElemType)}; only float, int64 and int32 inputs are supported");
             var dims = tt.Shape?.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? (int?)d.DimValue : null).ToArray() ?? [];
-            inputs.Add((vi.Name, dims));
+            inputs.Add((vi.Name, dims, tt.ElemType));
         }
         _inputs = inputs.ToArray();
         InputNames = _inputs.Select(i => i.name).ToArray();
@@ -222,12 +238,20 @@ public sealed class OnnxModel : Module
         var values = (Value?[])_constants.Clone();
         for (int i = 0; i < inputs.Length; i++)
         {
-            var (name, dims) = _inputs[i];
+            var (name, dims, elemType) = _inputs[i];
             var x = inputs[i];
-            if (x.DType != DType.Float32) x = x.ToDType(DType.Float32);
+            bool integer = elemType != DataTypes.Float;
+            if (!integer && x.DType != DType.Float32) x = x.ToDType(DType.Float32);
             bool ok = dims.Length == x.Rank && dims.Select((d, j) => d == null || d == x.Shape[j]).All(b => b);
             if (dims.Length > 0 && !ok)
                 throw new ShapeException($"input '{name}': expected shape {Shape.Format(dims.Select(d => d ?? -1).ToArray()).Replace("-1", "?")}, got {x.Shape}");
+            if (integer)
+            {
+                // Integer inputs (indices) are host values, as the graph's shape and index subgraphs are.
+                if (x.DType != DType.Int32) throw new ArgumentException($"input '{name}' is {DataTypes.Name(elemType)} (indices); give an Int32 tensor, got {x.DType}");
+                values[_inputIds[i]] = Value.OfInts(x.ToIntArray().Select(v => (long)v).ToArray(), x.Shape.ToArray(), elemType);
+                continue;
+            }
             if (x.Device != device) throw new ArgumentException($"input '{name}' is on {x.Device} but the model is on {device}; move one of them");
             values[_inputIds[i]] = Value.Of(x);
         }

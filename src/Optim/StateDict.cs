@@ -5,7 +5,7 @@ namespace Engine;
 /// e.g. <c>state.3.exp_avg</c> (a tensor), <c>state.3.step</c> and <c>param_groups.0.lr</c> (numbers).
 /// </summary>
 /// <remarks>
-/// Tensors are snapshots (copies outside any scope), so continuing to train does not change a saved
+/// Tensors are snapshots (copies outside any scope, owned by the caller: dispose them once written), so continuing to train does not change a saved
 /// state. Numbers are doubles: step counts up to 2^53 and learning rates round-trip exactly, so a
 /// resumed run continues bit for bit. Both maps are plain dictionaries, easy to write to any file format.
 /// </remarks>

@@ -156,6 +156,23 @@ public sealed class Tensor : IDisposable
         return a;
     }
 
+    /// <summary>
+    /// Copies all elements, row-major, as float into <paramref name="destination"/> (Int32 and Float16 are converted,
+    /// as <see cref="ToArray"/> does), without a float array of its own: for loaders that fill a batch sample by sample.
+    /// </summary>
+    public void CopyTo(Span<float> destination)
+    {
+        ThrowIfDisposed("CopyTo");
+        if (destination.Length < Numel)
+            throw new ArgumentException($"CopyTo: the destination holds {destination.Length} floats, the tensor {Describe()} has {Numel}", nameof(destination));
+        if (DType == DType.Int32)
+        {
+            var ints = ToIntArray();
+            for (int i = 0; i < ints.Length; i++) destination[i] = ints[i];
+        }
+        else Backend.Download(this, destination[..Numel]);
+    }
+
     /// <summary>All elements of an Int32 tensor, row-major.</summary>
     public int[] ToIntArray()
     {

@@ -34,6 +34,19 @@ public sealed class TensorScope : IDisposable
     private bool _suspended;
 
     internal void Add(Tensor t) { _tensors.Add(t); t.Scope = this; }
+
+    /// <summary>
+    /// Moves a tensor made elsewhere (a data loader's batch, say) into this scope, out of any other: it is disposed
+    /// with this scope. Returns it, for chaining.
+    /// </summary>
+    public Tensor Own(Tensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        t.Keep();
+        Add(t);
+        return t;
+    }
     internal void Forget(Tensor t) => _tensors.Remove(t);
 
     public void Dispose()

@@ -52,6 +52,16 @@ internal sealed class GraphWriter(int opset)
         return name;
     }
 
+    /// <summary>A 0-D int64 initializer.</summary>
+    public string Scalar(string hint, long value)
+    {
+        var name = Fresh(hint);
+        var p = new TensorProto { Name = name, DataType = DataTypes.Int64 };
+        p.Int64Data.Add(value);
+        Graph.Initializer.Add(p);
+        return name;
+    }
+
     /// <summary>Adds a node; returns the name of its (first) output.</summary>
     public string Node(string op, string scope, string[] inputs, params AttributeProto[] attrs) => NodeMany(op, scope, inputs, 1, attrs)[0];
 
@@ -77,11 +87,19 @@ internal sealed class GraphWriter(int opset)
         return a;
     }
 
-    public static ValueInfoProto Info(string name, int[] shape, bool dynamicBatch)
+    public static AttributeProto Strings(string name, params string[] v)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        a.Strings.AddRange(v.Select(ByteString.CopyFromUtf8));
+        return a;
+    }
+
+    /// <summary>A tensor's type and shape (float32 unless told: an Int32 engine input, indices, is written as int64).</summary>
+    public static ValueInfoProto Info(string name, int[] shape, bool dynamicBatch, int elemType = DataTypes.Float)
     {
         var s = new TensorShapeProto();
         for (int i = 0; i < shape.Length; i++)
             s.Dim.Add(i == 0 && dynamicBatch ? new TensorShapeProto.Types.Dimension { DimParam = "batch" } : new TensorShapeProto.Types.Dimension { DimValue = shape[i] });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = DataTypes.Float, Shape = s } } };
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elemType, Shape = s } } };
     }
 }

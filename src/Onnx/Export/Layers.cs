@@ -15,6 +15,7 @@ internal static class Layers
         string scope = path.Length == 0 ? m.GetType().Name : path.Replace('.', '/');
         switch (m)
         {
+            case IOnnxExportable custom: return (custom.ExportOnnx(new OnnxGraph(w, path), input, x), m.Forward(x));
             case Sequential seq:
             {
                 var cur = (input, x);
@@ -32,6 +33,9 @@ internal static class Layers
             case LogSoftmax ls: return (w.Node("LogSoftmax", scope, [input], Attr("axis", (long)ls.Dim)), m.Forward(x));
             case Flatten f: return (Flatten(f, input, x, scope, w, out var fy), fy);
             case Linear lin: return (Linear(lin, path, input, x, scope, w), m.Forward(x));
+            case Embedding emb:
+                return (w.Node("Gather", scope, [w.Initializer(Name(path, "weight"), emb.Weight), input], Attr("axis", 0L)), m.Forward(x));
+            case RecurrentBase rnn: return (Recurrent.Export(rnn, path, input, scope, w), m.Forward(x));
             case Conv2d conv: return (Conv(conv, path, input, scope, w), m.Forward(x));
             case BatchNormBase bn: return (BatchNorm(bn, path, input, x, scope, w), m.Forward(x));
             case LayerNorm ln: return (LayerNorm(ln, path, input, x, scope, w), m.Forward(x));
@@ -60,7 +64,7 @@ internal static class Layers
                 return (w.Node("Relu", scope + "/relu2", [a]), ya.Relu());
             }
             default:
-                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv");
+                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv, Embedding, RNN, LSTM, GRU; a custom module can implement IOnnxExportable");
         }
     }
 

@@ -10,8 +10,9 @@ namespace Engine.Onnx;
 /// statistics) by running <c>sampleInput</c> through it layer by layer: every layer of the engine with an ONNX
 /// equivalent maps to its operators (Linear to Gemm or MatMul, Conv2d to Conv, BatchNorm to BatchNormalization,
 /// LayerNorm to LayerNormalization at opset 17 and its decomposed form below, GELU to the Erf form, ...), and
-/// containers (Sequential, ResidualBlock, DepthwiseSeparableConv) to their wiring. A layer without an equivalent (a
-/// recurrent layer, a custom module) is an error that names it and its path in the module tree. Initializers take
+/// containers (Sequential, ResidualBlock, DepthwiseSeparableConv) to their wiring, Embedding to Gather (the graph then
+/// takes int64 indices), RNN/LSTM/GRU to ONNX's RNN/LSTM/GRU (one node per layer, gates reordered, see Export/Recurrent.cs). A layer without an equivalent (a
+/// custom module) is an error that names it and its path in the module tree. Initializers take
 /// the state-dict names, so a re-import has the same parameter names.
 /// </summary>
 public static class OnnxExport
@@ -59,7 +60,8 @@ public static class OnnxExport
             var idNode = new NodeProto { OpType = "Identity", Name = "/output/Identity" };
             idNode.Input.Add(outName); idNode.Output.Add(outputName);
             w.Graph.Node.Add(idNode);
-            w.Graph.Input.Add(GraphWriter.Info(inputName, x.Shape.ToArray(), dynamicBatch));
+            // Int32 samples are indices (an Embedding first): the graph takes int64, as torch.onnx.export writes them.
+            w.Graph.Input.Add(GraphWriter.Info(inputName, x.Shape.ToArray(), dynamicBatch, x.DType == DType.Int32 ? DataTypes.Int64 : DataTypes.Float));
             w.Graph.Output.Add(GraphWriter.Info(outputName, y.Shape.ToArray(), dynamicBatch));
             var m = new ModelProto
             {

@@ -35,9 +35,6 @@ internal static class NnOps
         return f(t, Enumerable.Range(2, t.Rank - 2).ToArray());
     }
 
-    private static void NoAutoPad(Node n) =>
-        n.Refuse("auto_pad", a => a.S.ToStringUtf8() is not ("NOTSET" or "" or "VALID"), "only NOTSET and VALID are supported (give explicit pads)");
-
     /// <summary>Pads of a rank-d op as (begin, end) per spatial dim, from [x1_begin, x2_begin, ..., x1_end, x2_end, ...].</summary>
     private static (int[] begin, int[] end) Pads(Node n, int spatial)
     {
@@ -49,14 +46,14 @@ internal static class NnOps
 
     private static Kernel Conv(Node n)
     {
-        NoAutoPad(n);
+        var autoPad = AutoPad.Mode(n);
         var kernelAttr = n.Ints("kernel_shape");
         int spatial = kernelAttr?.Length ?? (n.Ints("strides")?.Length ?? n.Ints("dilations")?.Length ?? 2);
         if (spatial is not (1 or 2)) throw n.Error($"{spatial}-D convolution is not supported (1-D and 2-D are)");
         var strides = n.IntArray("strides", Enumerable.Repeat(1, spatial).ToArray());
         var dil = n.IntArray("dilations", Enumerable.Repeat(1, spatial).ToArray());
         int groups = (int)n.Int("group", 1);
-        var (pb, pe) = Pads(n, spatial);
+        var (padsBegin, padsEnd) = Pads(n, spatial);
         return (ins, ctx) =>
         {
             var x = Node.In(ins, 0, n).AsTensor(ctx.Device, n.Op);
@@ -64,6 +61,7 @@ internal static class NnOps
             var b = ins.Length > 2 && ins[2] is { } bv ? bv.AsTensor(ctx.Device, n.Op) : null;
             if (x.Rank != spatial + 2 || w.Rank != spatial + 2)
                 throw n.Error($"input {x.Shape} and weight {w.Shape} must both have rank {spatial + 2}");
+            var (pb, pe) = AutoPad.Resolve(autoPad, x.Shape.AsSpan()[2..], w.Shape.AsSpan()[2..].ToArray(), strides, dil, padsBegin, padsEnd);
             bool oneD = spatial == 1;
             int[] s = oneD ? [1, strides[0]] : strides, dl = oneD ? [1, dil[0]] : dil;
             int[] b0 = oneD ? [0, pb[0]] : pb, e0 = oneD ? [0, pe[0]] : pe;
@@ -145,7 +143,7 @@ internal static class NnOps
 
     private static Kernel Pool(Node n, bool max)
     {
-        NoAutoPad(n);
+        var autoPad = AutoPad.Mode(n);
         var k = n.IntArray("kernel_shape", []);
         if (k.Length is not (1 or 2)) throw n.Error($"kernel_shape [{string.Join(",", k)}]: 1-D and 2-D pooling are supported");
         int sp = k.Length;
@@ -154,21 +152,30 @@ internal static class NnOps
         if (!max && dil.Any(v => v != 1)) throw n.Error("dilated average pooling is not supported");
         bool ceil = n.Int("ceil_mode", 0) != 0;
         bool countPad = n.Int("count_include_pad", 0) != 0;
-        var (pb, pe) = Pads(n, sp);
+        var (padsBegin, padsEnd) = Pads(n, sp);
         if (n.Proto.Output.Count > 1 && n.Proto.Output[1].Length > 0) throw n.Error("the Indices output of MaxPool is not supported");
         return (ins, ctx) =>
         {
             var x = Node.In(ins, 0, n).AsTensor(ctx.Device, n.Op);
             if (x.Rank != sp + 2) throw n.Error($"input {x.Shape} must have rank {sp + 2} for kernel_shape [{string.Join(",", k)}]");
+            var (pb, pe) = AutoPad.Resolve(autoPad, x.Shape.AsSpan()[2..], k, strides, dil, padsBegin, padsEnd);
             bool oneD = sp == 1;
             int[] kk = oneD ? [1, k[0]] : k, ss = oneD ? [1, strides[0]] : strides, b0 = oneD ? [0, pb[0]] : pb, e0 = oneD ? [0, pe[0]] : pe;
             if (oneD) x = x.Unsqueeze(2);
             if (b0[0] != e0[0] || b0[1] != e0[1])
             {
-                if (!max && countPad is false) throw n.Error("asymmetric pads with count_include_pad=0 are not supported");
                 if (ceil) throw n.Error("asymmetric pads with ceil_mode=1 are not supported");
                 // -inf padding never wins a max; zero padding is what count_include_pad=1 averages in.
-                x = PadConstant(x, [0, 0, b0[0], b0[1]], [0, 0, e0[0], e0[1]], max ? float.NegativeInfinity : 0f);
+                var padded = PadConstant(x, [0, 0, b0[0], b0[1]], [0, 0, e0[0], e0[1]], max ? float.NegativeInfinity : 0f);
+                if (!max && !countPad)
+                {
+                    // Average over the real elements only: mean of the zero-padded x over mean of a zero-padded mask of ones.
+                    var ones = PadConstant(Tensor.Ones(new Shape(1, 1, x.Shape[2], x.Shape[3]), x.Device), [0, 0, b0[0], b0[1]], [0, 0, e0[0], e0[1]], 0f);
+                    var a = new Pool2dArgs(kk[0], kk[1], ss[0], ss[1], 0, 0, true);
+                    try { return [Value.Of(Squeezed(padded.AvgPool2d(a).Div(ones.AvgPool2d(a)), oneD))]; }
+                    catch (Exception e) when (e is ShapeException or ArgumentException) { throw n.Error(e.Message); }
+                }
+                x = padded;
                 b0 = [0, 0];
             }
             int[] dd = oneD ? [1, dil[0]] : dil;
@@ -178,6 +185,8 @@ internal static class NnOps
             return [Value.Of(oneD ? y.Squeeze(2) : y)];
         };
     }
+
+    private static Tensor Squeezed(Tensor y, bool oneD) => oneD ? y.Squeeze(2) : y;
 
     private static Kernel SoftmaxLike(Node n, Func<Tensor, int, Tensor> f)
     {

@@ -16,6 +16,7 @@ internal static class Registry
         NnOps.Register(d);
         ShapeOps.Register(d);
         ReduceOps.Register(d);
+        RecurrentOps.Register(d);
         return d;
     }
 

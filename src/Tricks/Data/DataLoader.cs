@@ -18,14 +18,15 @@ public sealed record DataLoaderState(int Epoch, int BatchIndex, ulong[] Generato
 /// <para>Prefetch: with prefetch = N &gt; 0 one background thread reads and collates the next N batches
 /// in order while the trainer works; batches come out in sampler order (a single worker, a FIFO queue).
 /// Batches are made outside any <see cref="TensorScope"/> (the worker has none; without prefetch the
-/// consumer's scope is suspended while loading), so they are owned by the consumer: dispose them, or
-/// let the GC return their memory to the pool. An exception on the worker is rethrown to the consumer at
+/// consumer's scope is suspended while loading), so they are owned by the consumer: dispose them (the
+/// <see cref="Engine.Training.Trainer"/> does, as for every <see cref="IFreshBatches"/>). Left to the GC, a batch's
+/// arrays are freed but not recycled, so the pool allocates afresh each step. An exception on the worker is rethrown to the consumer at
 /// the batch where it happened.</para>
 /// <para>Position: <see cref="Epoch"/> and <see cref="BatchIndex"/> (batches of the current epoch
 /// handed out). An epoch left early (break) resumes at the next batch on the next <c>foreach</c>;
 /// <see cref="GetState"/>/<see cref="SetState"/> save and restore the position for checkpoints.</para>
 /// </remarks>
-public sealed class DataLoader : IEnumerable<(Tensor x, Tensor y)>
+public sealed class DataLoader : IFreshBatches
 {
     private readonly IDataset<(Tensor x, int y)> _dataset;
     private readonly Func<IReadOnlyList<(Tensor x, int y)>, (Tensor x, Tensor y)>? _collate;

@@ -28,6 +28,7 @@ public static class FashionMnist
         var lbl = Idx.ReadBytes(lblPath);
         if (img.Dims.Length != 3) throw new InvalidDataException($"{imgPath}: expected 3 dims [N,rows,cols], found {Shape.Format(img.Dims)}");
         if (lbl.Dims.Length != 1) throw new InvalidDataException($"{lblPath}: expected 1 dim [N], found {Shape.Format(lbl.Dims)}");
+        if (img.Dims[0] == 0) throw new InvalidDataException($"{imgPath}: holds no images (its header counts 0); give the full {prefix} split");
         if (img.Dims[0] != lbl.Dims[0])
             throw new InvalidDataException($"{imgPath} has {img.Dims[0]} images but {lblPath} has {lbl.Dims[0]} labels");
         var labels = new int[lbl.Data.Length];

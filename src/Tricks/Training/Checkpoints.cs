@@ -119,12 +119,17 @@ public sealed class Checkpoints : Callback
             ["rng"] = new JsonArray(Generator.Default.GetState().Select(u => (JsonNode)u.ToString(CultureInfo.InvariantCulture)).ToArray()),
             ["engine"] = typeof(Tensor).Assembly.GetName().Version?.ToString(),
         };
-        foreach (var (k, t) in ctx.Model.StateDict()) tensors["model." + k] = t;
-        meta["optimizer"] = AddState(tensors, "optimizer.", ctx.Optimizer.StateDict());
+        // Made for this file and disposed once it is written: the model's detached views and the optimizer's and
+        // scheduler's state copies (a checkpoint per epoch must not leave them to the GC).
+        var made = new List<Tensor>();
+        var views = ctx.Model.StateDict();
+        made.AddRange(views.Values);
+        foreach (var (k, t) in views) tensors["model." + k] = t;
+        meta["optimizer"] = AddState(tensors, "optimizer.", ctx.Optimizer.StateDict(), made);
         foreach (var cb in ctx.Trainer.Callbacks)
             switch (cb)
             {
-                case LrSchedule s: meta["scheduler"] = AddState(tensors, "scheduler.", s.Scheduler.StateDict()); break;
+                case LrSchedule s: meta["scheduler"] = AddState(tensors, "scheduler.", s.Scheduler.StateDict(), made); break;
                 case ModelEma e:
                     foreach (var (k, t) in e.StateDict()) tensors["ema." + k] = t;
                     meta["ema_updates"] = e.Updates;
@@ -143,7 +148,8 @@ public sealed class Checkpoints : Callback
             };
         }
         meta["history"] = JsonNode.Parse(ctx.History.ToJson());
-        Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() });
+        try { Safetensors.Save(path, tensors, new Dictionary<string, string> { [Format] = meta.ToJsonString() }); }
+        finally { foreach (var t in made) t.Dispose(); }
     }
 
     /// <summary>
@@ -170,18 +176,22 @@ public sealed class Checkpoints : Callback
         if (!md.TryGetValue(Format, out var json))
             throw new InvalidDataException($"{path}: not an engine checkpoint (no '{Format}' metadata); is it a plain model file? Load it with Module.Load instead");
         var meta = CheckpointMeta.Parse(path, json);   // every field checked before anything is restored
-        ctx.Model.LoadStateDict(Strip(tensors, "model."));
-        ctx.Optimizer.LoadStateDict(ReadState(tensors, "optimizer.", meta["optimizer"]!.AsObject()));
+        Restore(path, "the model (model.*)", () => ctx.Model.LoadStateDict(Strip(tensors, "model.")));
+        Restore(path, "the optimizer (optimizer.*)", () => ctx.Optimizer.LoadStateDict(ReadState(tensors, "optimizer.", meta["optimizer"]!.AsObject())));
         foreach (var cb in ctx.Trainer.Callbacks)
             switch (cb)
             {
-                case LrSchedule s when meta["scheduler"] is JsonObject so: s.Scheduler.LoadStateDict(ReadState(tensors, "scheduler.", so)); break;
+                case LrSchedule s when meta["scheduler"] is JsonObject so:
+                    Restore(path, "the learning-rate schedule (scheduler.*)", () => s.Scheduler.LoadStateDict(ReadState(tensors, "scheduler.", so)));
+                    break;
                 case ModelEma e when meta["ema_updates"] is JsonNode u:
                     if (e.Model == null!) e.OnTrainStart(ctx);
-                    e.LoadStateDict(Strip(tensors, "ema."), u.GetValue<long>());
+                    Restore(path, "the model EMA (ema.*)", () => e.LoadStateDict(Strip(tensors, "ema."), u.GetValue<long>()));
                     break;
                 case MixedPrecision mp when meta["scaler"] is JsonObject sc: mp.Scaler.LoadStateDict(sc.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>())); break;
-                case EarlyStopping es when meta["early_stopping"] is JsonObject eo: es.LoadState(eo, Strip(tensors, "early_stopping.")); break;
+                case EarlyStopping es when meta["early_stopping"] is JsonObject eo:
+                    Restore(path, "early stopping's best weights (early_stopping.*)", () => es.LoadState(eo, Strip(tensors, "early_stopping.")));
+                    break;
             }
         Generator.Default.SetState(meta["rng"]!.AsArray().Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
         if (DataState is var (_, set) && meta["data"] is JsonArray d) set(d.Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray());
@@ -195,9 +205,20 @@ public sealed class Checkpoints : Callback
         return meta["epochs_done"]!.GetValue<int>();
     }
 
-    private static JsonObject AddState(Dictionary<string, Tensor> tensors, string prefix, StateDict s)
+    // A part of the checkpoint that does not fit what this run built (a renamed or missing tensor, another shape) is
+    // a damaged or foreign file: one error that names the file and the part, with the loader's whole list.
+    private static void Restore(string path, string part, Action restore)
     {
-        foreach (var (k, t) in s.Tensors) tensors[prefix + k] = t;
+        try { restore(); }
+        catch (Exception e) when (e is ArgumentException or ShapeException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: {part} does not fit this run: {e.Message}", e);
+        }
+    }
+
+    private static JsonObject AddState(Dictionary<string, Tensor> tensors, string prefix, StateDict s, List<Tensor> made)
+    {
+        foreach (var (k, t) in s.Tensors) { tensors[prefix + k] = t; made.Add(t); }
         return ToJson(s.Values);
     }
 

@@ -85,6 +85,10 @@ public sealed class EarlyStopping : Callback
         if (_best != null) foreach (var t in _best.Values) t.Dispose();
         using var _ = Tensor.NoGrad();
         using (TensorScope.Suspend())
-            _best = model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone().Keep());
+        {
+            var views = model.StateDict();
+            try { _best = views.ToDictionary(kv => kv.Key, kv => kv.Value.Clone().Keep()); }
+            finally { foreach (var v in views.Values) v.Dispose(); }   // the views, not the weights they show
+        }
     }
 }

@@ -42,8 +42,10 @@ public sealed class MixedPrecision : Callback
             foreach (var p in ctx.Model.Parameters())
             {
                 if (p.DType != DType.Float32 || !p.RequiresGrad) continue;
-                var master = p.Detach().Clone().Keep();
-                using var half = p.Detach().ToDType(DType.Float16);
+                Tensor master;
+                using (var view = p.Detach()) master = view.Clone().Keep();   // scopes are suspended: views disposed by hand
+                using var detached = p.Detach();
+                using var half = detached.ToDType(DType.Float16);
                 using var rounded = half.ToDType(DType.Float32);
                 p.SetData(rounded);
                 _masters.Add((p, master));

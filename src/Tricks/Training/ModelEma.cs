@@ -32,8 +32,8 @@ public sealed class ModelEma : Callback
         using var _ = Tensor.NoGrad();
         using (TensorScope.Suspend())
         {
-            foreach (var p in model.Parameters()) _params.Add((p, p.Detach().Clone().Keep()));
-            foreach (var b in model.Buffers()) _buffers.Add((b, b.Detach().Clone().Keep()));
+            foreach (var p in model.Parameters()) _params.Add((p, CopyOf(p)));
+            foreach (var b in model.Buffers()) _buffers.Add((b, CopyOf(b)));
         }
     }
 
@@ -75,14 +75,21 @@ public sealed class ModelEma : Callback
         return d;
     }
 
+    /// <summary>
+    /// Restores the averaged weights by the model's names. Everything is checked first (a missing tensor, another
+    /// shape: all listed in one error), so a refused state leaves the average as it was.
+    /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, long updates)
     {
+        var own = StateDict();
+        var problems = new List<string>();
+        foreach (var (name, t) in own)
+            if (!state.TryGetValue(name, out var v)) problems.Add($"missing '{name}' {t.Shape}");
+            else if (v.Shape != t.Shape) problems.Add($"'{name}' is {v.Shape} in the state, {t.Shape} in the model");
+        if (problems.Count > 0)
+            throw new ArgumentException($"model EMA: the state does not fit the model ({string.Join("; ", problems.Take(8))}{(problems.Count > 8 ? $"; and {problems.Count - 8} more" : "")}); it holds {state.Count} tensors ({string.Join(", ", state.Keys.Take(4))}{(state.Count > 4 ? ", ..." : "")}): was it saved for another model?");
         using var _ = Tensor.NoGrad();
-        foreach (var (name, t) in StateDict())
-        {
-            if (!state.TryGetValue(name, out var v)) throw new ArgumentException($"model EMA: the state has no tensor '{name}'");
-            t.Copy_(v);
-        }
+        foreach (var (name, t) in own) t.Copy_(state[name]);
         Updates = updates;
     }
 
@@ -91,6 +98,13 @@ public sealed class ModelEma : Callback
     /// the training weights: <c>using (ema.Apply()) { validate(); }</c>
     /// </summary>
     public IDisposable Apply() => new Swap(this);
+
+    // A kept copy of t's values; the detached view it is cloned from is disposed (scopes may be suspended here).
+    private static Tensor CopyOf(Tensor t)
+    {
+        using var view = t.Detach();
+        return view.Clone().Keep();
+    }
 
     private sealed class Swap : IDisposable
     {
@@ -105,7 +119,7 @@ public sealed class ModelEma : Callback
             using (TensorScope.Suspend())
                 foreach (var (t, s) in ema._params.Concat(ema._buffers))
                 {
-                    _saved.Add(t.Detach().Clone().Keep());
+                    using (var view = t.Detach()) _saved.Add(view.Clone().Keep());   // untracked here: the view is disposed by hand
                     t.Copy_(s);
                 }
         }

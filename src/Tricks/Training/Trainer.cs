@@ -1,3 +1,5 @@
+using Engine.Data;
+
 namespace Engine.Training;
 
 /// <summary>
@@ -49,7 +51,11 @@ public sealed class Trainer
     /// <summary>The first callback of type T, or null.</summary>
     public T? Find<T>() where T : Callback => _callbacks.OfType<T>().FirstOrDefault();
 
-    /// <summary>Trains for the given epochs (or until a callback stops it) and returns the history.</summary>
+    /// <summary>
+    /// Trains for the given epochs (or until a callback stops it) and returns the history. Batches of an
+    /// <see cref="IFreshBatches"/> source (a <see cref="Engine.Data.DataLoader"/>) are disposed after their step; those of
+    /// any other enumerable stay the caller's.
+    /// </summary>
     public History Fit(IEnumerable<(Tensor x, Tensor y)> train, IEnumerable<(Tensor x, Tensor y)>? valid, int epochs, int startEpoch = 0)
     {
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), $"trainer: epochs must be >= 1, got {epochs}");
@@ -71,9 +77,10 @@ public sealed class Trainer
                 ctx.BatchesPerEpoch = BatchCount(train);
                 ctx.Batch = 0;
                 Each(c => c.OnEpochStart(ctx));
+                bool owned = train is IFreshBatches;
                 foreach (var (x, y) in train)
                 {
-                    TrainBatch(ctx, x, y, metrics);
+                    TrainBatch(ctx, x, y, metrics, owned);
                     ctx.Batch++;
                     if (ctx.StopTraining) break;
                 }
@@ -103,9 +110,11 @@ public sealed class Trainer
         return History;
     }
 
-    private void TrainBatch(TrainContext ctx, Tensor x, Tensor y, ClassificationMetrics metrics)
+    private void TrainBatch(TrainContext ctx, Tensor x, Tensor y, ClassificationMetrics metrics, bool owned)
     {
         using var scope = Tensor.Scope();
+        // A fresh batch (a DataLoader's) is ours: it goes with the step's temporaries, back to the pool.
+        if (owned) { scope.Own(x); scope.Own(y); }
         ctx.X = x.To(Device); ctx.Y = y.To(Device);
         ctx.SkipStep = false;
         Each(c => c.OnBatchStart(ctx));
@@ -132,16 +141,21 @@ public sealed class Trainer
         ctx.GlobalBatch++;
     }
 
-    /// <summary>Loss and accuracy metrics of the model on data, in eval mode without gradients (training mode is restored).</summary>
+    /// <summary>
+    /// Loss and accuracy metrics of the model on data, in eval mode without gradients (training mode is restored).
+    /// Batches of an <see cref="IFreshBatches"/> source are disposed after use.
+    /// </summary>
     public ClassificationMetrics Evaluate(IEnumerable<(Tensor x, Tensor y)> data)
     {
         bool wasTraining = Model.Training;
         Model.Eval();
         var m = new ClassificationMetrics(TopK);
+        bool owned = data is IFreshBatches;
         using (Tensor.NoGrad())
             foreach (var (x, y) in data)
             {
                 using var scope = Tensor.Scope();
+                if (owned) { scope.Own(x); scope.Own(y); }
                 var xd = x.To(Device); var yd = y.To(Device);
                 var output = Model.Forward(xd);
                 float loss = Loss(output, yd).Item();

@@ -23,6 +23,12 @@ public static class TransferLearning
     public static TransferReport LoadPretrained(Module model, IReadOnlyDictionary<string, Tensor> pretrained)
     {
         var own = model.StateDict();
+        try { return Load(model, pretrained, own); }
+        finally { foreach (var v in own.Values) v.Dispose(); }   // the views, not the weights they show
+    }
+
+    private static TransferReport Load(Module model, IReadOnlyDictionary<string, Tensor> pretrained, Dictionary<string, Tensor> own)
+    {
         List<string> loaded = new(), shape = new(), extra = new(), fresh = new();
         var take = new Dictionary<string, Tensor>();
         foreach (var (k, v) in pretrained)

@@ -176,6 +176,46 @@ public class DamagedFileTests
         Assert.Contains("no such file", err);
     }
 
+    [Fact]
+    public void AnEmaStateOfAnotherShapeNamesTheFileAndTheTensors()
+    {
+        var run = CliRun.TempDir();
+        var (trained, _, terr) = CliRun.Run(["train", .. CliRun.Tiny, "--hidden", "16", "--ema", "0.9", "--run-dir", run]);
+        Assert.True(trained == 0, terr);
+        var last = Path.Combine(run, "last.safetensors");
+        var tensors = Safetensors.Load(last, out var meta);
+        tensors.Remove("ema.3.bias");
+        tensors["ema.1.weight"] = tensors["ema.1.weight"].T.Contiguous();   // [784,16] where the model has [16,784]
+        Safetensors.Save(last, tensors, meta);
+        var (code, _, err) = CliRun.Run(["train", .. CliRun.Tiny, "--epochs", "2", "--resume", run]);
+        Assert.True(code == 1, err);
+        Assert.Contains(last, err);
+        Assert.Contains("model EMA", err);
+        Assert.Contains("'1.weight' is [784,16] in the state,[16,784] in the model", err.Replace(", ", ","));
+        Assert.Contains("missing '3.bias'", err);
+        Assert.DoesNotContain("expand", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Theory]
+    [InlineData(32, 32, 8, "train-images-idx3-ubyte holds 32x32 images; the models of engine train take 28x28")]
+    [InlineData(28, 28, 0, "holds no images")]
+    public void IdxImagesOfAnotherSizeOrNoneAreNamed(int rows, int cols, int count, string expected)
+    {
+        var dir = CliRun.TempDir();
+        foreach (var split in new[] { "train", "t10k" })
+        {
+            File.WriteAllBytes(Path.Combine(dir, $"{split}-images-idx3-ubyte"), Engine.Tests.Data.TestData.Idx([count, rows, cols], new byte[count * rows * cols]));
+            File.WriteAllBytes(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), Engine.Tests.Data.TestData.Idx([count], new byte[count]));
+        }
+        var (code, _, err) = CliRun.Run(["train", "--data", dir, .. CliRun.Tiny, "--run-dir", CliRun.TempDir()]);
+        Assert.True(code == 1, err);
+        Assert.Contains(expected, err);
+        Assert.Contains(dir, err);
+        Assert.DoesNotContain("Linear(", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
     /// <summary>Every file of the folder with its bytes' hash: equal snapshots mean nothing was written.</summary>
     private static Dictionary<string, string> Snapshot(string dir) =>
         Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(

@@ -40,4 +40,21 @@ public class EmaTests
         }
         Assert.Equal(trained, net.W2.ToArray());
     }
+
+    [Fact]
+    public void AStateOfAnotherModelIsOneErrorAndChangesNothing()
+    {
+        var net = new TinyNet(3, 4, 2, new Generator(9));
+        var ema = new ModelEma(net, decay: 0.5f, warmup: false);
+        var before = ema.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+        var state = ema.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        state["w1"] = state["w1"].T.Contiguous();          // transposed, as a checkpoint of another layout
+        state.Remove("b2");
+        var e = Assert.Throws<ArgumentException>(() => ema.LoadStateDict(state, 5));
+        Assert.Contains($"'w1' is {state["w1"].Shape} in the state, {net.W1.Shape} in the model", e.Message);
+        Assert.Contains("missing 'b2'", e.Message);
+        Assert.DoesNotContain("expand", e.Message);
+        foreach (var (k, t) in ema.StateDict()) Assert.Equal(before[k], t.ToArray());   // nothing half-restored
+        Assert.Equal(0, ema.Updates);
+    }
 }
