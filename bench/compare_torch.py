@@ -28,6 +28,10 @@ def small_cnn_flops(b):
     return 2 * c1 + 3 * (c2 + f1 + f2)
 
 
+# The vision zoo (src/Vision, bench/Engine.Bench/VisionNets.cs): torchvision's multiply-adds per image at 224 x 224, G.
+VISION_GMACS = {"resnet18": 1.814, "resnet34": 3.664, "resnet50": 4.089, "mobilenet_v2": 0.301, "mobilenet_v3_small": 0.057,
+                "mobilenet_v3_large": 0.217, "efficientnet_b0": 0.386, "vgg11_bn": 7.609}
+
 FLOPS = {
     "matmul_256": 2.0 * 256 ** 3,
     "matmul_512": 2.0 * 512 ** 3,
@@ -38,9 +42,8 @@ FLOPS = {
     "depthwise3x3_n32_c64_32x32_fwdbwd": 3 * 2.0 * 32 * 64 * 32 * 32 * 1 * 9,
     "lstm_s32_b32_i128_h256_fwdbwd": 3 * 2.0 * 32 * 32 * 4 * 256 * (128 + 256),
     "smallcnn_b64_adam_step": small_cnn_flops(64),
-    # torchvision's published multiply-add counts per image (1.814 G and 0.301 G), x2, batch 8
-    "resnet18_b8_224_fwd": 8 * 2 * 1.814e9,
-    "mobilenet_v2_b8_224_fwd": 8 * 2 * 0.301e9,
+    # torchvision's published multiply-add counts per image (G), x2, batch 8
+    **{f"{a}_b8_224_fwd": 8 * 2 * g * 1e9 for a, g in VISION_GMACS.items()},
     "smallcnn_fmnist_epoch": small_cnn_flops(64) * 60000 / 64,
     "transformer_d512_h8_s128_b8_fwdbwd": 3 * (2.0 * 8 * 128 * (4.0 * 512 * 512 + 2.0 * 512 * 2048) + 2 * 2.0 * 8 * 128 * 128 * 512),
     "attention_fused_b1_h8_s1024_d64_fwdbwd": 3.5 * 2 * 2.0 * 8 * 1024 * 1024 * 64,
@@ -199,8 +202,7 @@ def workloads():
         "depthwise3x3_n32_c64_32x32_fwdbwd": lambda: conv(32, 64, 64, 32, 64),
         "lstm_s32_b32_i128_h256_fwdbwd": lstm,
         "smallcnn_b64_adam_step": small_cnn,
-        "resnet18_b8_224_fwd": lambda: vision(lambda m: m.resnet18()),
-        "mobilenet_v2_b8_224_fwd": lambda: vision(lambda m: m.mobilenet_v2()),
+        **{f"{a}_b8_224_fwd": (lambda a=a: vision(lambda m: getattr(m, a)())) for a in VISION_GMACS},
         "smallcnn_fmnist_epoch": fmnist_epoch,
         "transformer_d512_h8_s128_b8_fwdbwd": transformer,
         "attention_fused_b1_h8_s1024_d64_fwdbwd": attention,

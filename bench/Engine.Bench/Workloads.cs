@@ -17,14 +17,13 @@ internal static class Workloads
         Conv("depthwise3x3_n32_c64_32x32_fwdbwd", 32, 64, 64, 32, 64),
         new("lstm_s32_b32_i128_h256_fwdbwd", 3 * 2.0 * 32 * 32 * 4 * 256 * (128 + 256), Lstm),
         new("smallcnn_b64_adam_step", SmallCnn.Flops(64), () => new SmallCnn(64).Step),
-        Vision("resnet18_b8_224_fwd", VisionNets.ResNet18),
-        Vision("mobilenet_v2_b8_224_fwd", VisionNets.MobileNetV2),
+        .. VisionNets.Workloads.Select(v => Vision(v.Name, v.Flops, () => Engine.Vision.VisionModels.Create(v.Arch))),
         new("smallcnn_fmnist_epoch", SmallCnn.Flops(64) * 60000 / 64, FashionMnistEpoch, Long: true),
         .. AttentionWorkloads.All,
     ];
 
-    /// <summary>A torchvision-shaped net's forward pass at batch 8, 224 x 224, eval mode, no gradients.</summary>
-    private static Workload Vision(string name, Func<Module> make) => new(name, VisionNets.Flops(name), () =>
+    /// <summary>A torchvision model's forward pass at batch 8, 224 x 224, eval mode, no gradients.</summary>
+    private static Workload Vision(string name, double flops, Func<Module> make) => new(name, flops, () =>
     {
         var net = make(); net.Eval();
         var x = Tensor.Randn(8, 3, 224, 224);

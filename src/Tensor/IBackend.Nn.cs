@@ -13,11 +13,28 @@ public readonly record struct Conv2dArgs(int StrideH = 1, int StrideW = 1, int P
     internal static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/// <summary>Pooling window geometry (PyTorch's floor mode). AvgPool counts padded cells unless CountIncludePad is false.</summary>
-public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0, bool CountIncludePad = true)
+/// <summary>
+/// Pooling window geometry. AvgPool counts padded cells unless CountIncludePad is false. The output length along a
+/// dim of size L is PyTorch's: floor((L + 2p - d(k-1) - 1 + (ceil ? s-1 : 0)) / s) + 1, and in ceil mode one less
+/// when the last window would start at or beyond L + p (so every window starts inside the input or its left
+/// padding). Dilation d spaces the window's taps (max pooling only, as in PyTorch).
+/// </summary>
+public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0, bool CountIncludePad = true,
+    bool CeilMode = false, int DilationH = 1, int DilationW = 1)
 {
-    public int OutH(int h) => Conv2dArgs.FloorDiv(h + 2 * PadH - KernelH, StrideH) + 1;
-    public int OutW(int w) => Conv2dArgs.FloorDiv(w + 2 * PadW - KernelW, StrideW) + 1;
+    public int OutH(int h) => OutLength(h, KernelH, StrideH, PadH, DilationH, CeilMode);
+    public int OutW(int w) => OutLength(w, KernelW, StrideW, PadW, DilationW, CeilMode);
+
+    /// <summary>True for the default geometry the fast kernels assume: floor mode, no dilation.</summary>
+    public bool IsPlain => !CeilMode && DilationH == 1 && DilationW == 1;
+
+    private static int OutLength(int l, int k, int s, int p, int d, bool ceil)
+    {
+        int span = l + 2 * p - d * (k - 1) - 1;
+        int o = Conv2dArgs.FloorDiv(span + (ceil ? s - 1 : 0), s) + 1;
+        if (ceil && o > 0 && (o - 1) * s >= l + p) o--;
+        return o;
+    }
 
     /// <summary>
     /// Average pooling's divisor for output (p, q) of an H x W input, PyTorch's rule: the window clipped to the padded
@@ -38,6 +55,10 @@ public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, 
         if (x.Rank != 4) throw new ShapeException($"{op}: input must be [N,C,H,W], got {x}");
         if (KernelH < 1 || KernelW < 1 || StrideH < 1 || StrideW < 1 || PadH < 0 || PadW < 0)
             throw new ArgumentException($"{op}: invalid window {this}");
+        if (DilationH < 1 || DilationW < 1)
+            throw new ArgumentException($"{op}: dilation ({DilationH},{DilationW}) must be at least 1");
+        if ((DilationH != 1 || DilationW != 1) && op.StartsWith("avg_pool2d", StringComparison.Ordinal))
+            throw new ArgumentException($"{op}: dilation ({DilationH},{DilationW}) is not supported by average pooling (PyTorch's avg_pool2d has none either)");
         if (PadH * 2 > KernelH || PadW * 2 > KernelW)
             throw new ArgumentException($"{op}: padding ({PadH},{PadW}) should be at most half the kernel ({KernelH},{KernelW})");
         int P = OutH(x[2]), Q = OutW(x[3]);

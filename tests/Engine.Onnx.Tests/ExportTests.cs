@@ -28,6 +28,9 @@ public class ExportTests : IDisposable
             "mlp" => new Sequential(new Flatten(), new Linear(48, 16), new Tanh(), new LayerNorm(16), new Sigmoid(),
                 new Linear(16, 4), new Softmax(-1)),
             "pool" => new Sequential(new AdaptiveAvgPool2d(2), new Flatten(1, 3), new Identity()),
+            // ceil_mode and dilations pass through export and import: 16 -> 8 (ceil) -> 6 (dilated) -> 3 (ceil; floor gives 2)
+            "ceilpool" => new Sequential(new MaxPool2d(3, 2, ceilMode: true), new MaxPool2d(3, 1, 1, dilation: 2),
+                new AvgPool2d(3, 2, ceilMode: true), new Flatten()),
             _ => throw new ArgumentException(name),
         };
         // Running statistics that are not the identity, as after training.
@@ -46,6 +49,7 @@ public class ExportTests : IDisposable
     [InlineData("mlp", 17)]
     [InlineData("mlp", 13)]
     [InlineData("pool", 15)]
+    [InlineData("ceilpool", 17)]
     public void ReimportGivesTheEnginesOutputs(string name, int opset)
     {
         var m = Zoo(name);
@@ -79,6 +83,7 @@ public class ExportTests : IDisposable
     [InlineData("cnn", 13)]
     [InlineData("mlp", 17)]
     [InlineData("mlp", 13)]
+    [InlineData("ceilpool", 17)]
     public void OnnxRuntimeGivesTheEnginesOutputs(string name, int opset)
     {
         var m = Zoo(name);

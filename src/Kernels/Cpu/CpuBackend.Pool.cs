@@ -3,7 +3,9 @@ namespace Engine.Kernels.Cpu;
 
 // Max and average pooling over each [H,W] plane of x[N,C,H,W]; output [N,C,P,Q].
 // The 2x2 stride-2 window without padding (nearly every CNN) runs the SIMD kernels of Pool/Pool2x2.cs;
-// every other geometry runs the generic loops below, which are also the reference for the fast path.
+// every other geometry (ceil mode, dilation of max pooling included) runs the generic loops below, which are also
+// the reference for the fast path. Ceil mode only adds outputs whose window runs past the right/bottom padding: the
+// loops skip cells outside the input and the divisor clips to the padded input (Pool2dArgs.Divisor).
 public sealed partial class CpuBackend
 {
     public unsafe Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)
@@ -37,7 +39,7 @@ public sealed partial class CpuBackend
         return y;
     }
 
-    /// <summary>Any window, stride and padding: the reference for <see cref="Pool.Pool2x2.MaxPlane"/>.</summary>
+    /// <summary>Any window, stride, padding, dilation and ceil mode: the reference for <see cref="Pool.Pool2x2.MaxPlane"/>.</summary>
     internal static void MaxPoolGeneric(float[] xs, int xo, float[] ys, int[] ids, int planes, int H, int W, int P, int Q, Pool2dArgs a)
     {
         Par.For(planes, (long)planes * P * Q * a.KernelH * a.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
@@ -49,11 +51,11 @@ public sealed partial class CpuBackend
                         float best = float.NegativeInfinity; int bi = -1;
                         for (int r = 0; r < a.KernelH; r++)
                         {
-                            int h = p * a.StrideH - a.PadH + r;
+                            int h = p * a.StrideH - a.PadH + r * a.DilationH;
                             if ((uint)h >= (uint)H) continue;
                             for (int s = 0; s < a.KernelW; s++)
                             {
-                                int w = q * a.StrideW - a.PadW + s;
+                                int w = q * a.StrideW - a.PadW + s * a.DilationW;
                                 if ((uint)w >= (uint)W) continue;
                                 float v = xs[xo + (pl * H + h) * W + w];
                                 if (v > best || bi < 0 || float.IsNaN(v)) { best = v; bi = h * W + w; }

@@ -10,7 +10,7 @@ public sealed partial class IlgpuBackend
     private static PoolGeo PoolGeometry(Shape x, Pool2dArgs a, string op)
     {
         var y = a.OutputOf(x, op);
-        return new PoolGeo { H = x[2], W = x[3], P = y[2], Q = y[3], KH = a.KernelH, KW = a.KernelW, SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, CountIncludePad = a.CountIncludePad ? 1 : 0 };
+        return new PoolGeo { H = x[2], W = x[3], P = y[2], Q = y[3], KH = a.KernelH, KW = a.KernelW, SH = a.StrideH, SW = a.StrideW, PH = a.PadH, PW = a.PadW, CountIncludePad = a.CountIncludePad ? 1 : 0, DH = a.DilationH, DW = a.DilationW };
     }
 
     public Tensor MaxPool2d(Tensor x, Pool2dArgs a, out Tensor indices)

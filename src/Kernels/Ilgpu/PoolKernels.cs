@@ -3,10 +3,11 @@ using ILGPU.Algorithms;
 
 namespace Engine.Kernels.Ilgpu;
 
-/// <summary>Pooling geometry: input planes H x W, output P x Q, window KH x KW, stride, padding.</summary>
+/// <summary>Pooling geometry: input planes H x W, output P x Q (ceil mode already counted in), window KH x KW, stride,
+/// padding, dilation DH x DW (max pooling only).</summary>
 public struct PoolGeo
 {
-    public int H, W, P, Q, KH, KW, SH, SW, PH, PW, CountIncludePad;
+    public int H, W, P, Q, KH, KW, SH, SW, PH, PW, CountIncludePad, DH, DW;
 }
 
 /// <summary>
@@ -22,11 +23,11 @@ internal static class PoolKernels
         float best = float.NegativeInfinity; int bi = -1;
         for (int r = 0; r < g.KH; r++)
         {
-            int h = p * g.SH - g.PH + r;
+            int h = p * g.SH - g.PH + r * g.DH;
             if (h < 0 || h >= g.H) continue;
             for (int s = 0; s < g.KW; s++)
             {
-                int w = q * g.SW - g.PW + s;
+                int w = q * g.SW - g.PW + s * g.DW;
                 if (w < 0 || w >= g.W) continue;
                 float v = x[((long)plane * g.H + h) * g.W + w];
                 if (v > best || bi < 0 || XMath.IsNaN(v)) { best = v; bi = h * g.W + w; }

@@ -10,7 +10,7 @@ namespace Engine.Kernels.Pool;
 // row, fewer than a vector, go through the one-lane S1 instance of the same code.
 internal static unsafe class Pool2x2
 {
-    public static bool Applies(Pool2dArgs a) => a.KernelH == 2 && a.KernelW == 2 && a.StrideH == 2 && a.StrideW == 2 && a.PadH == 0 && a.PadW == 0;
+    public static bool Applies(Pool2dArgs a) => a.KernelH == 2 && a.KernelW == 2 && a.StrideH == 2 && a.StrideW == 2 && a.PadH == 0 && a.PadW == 0 && a.IsPlain;
 
     private static readonly float[] Iota2 = Enumerable.Range(0, 16).Select(i => 2f * i).ToArray();   // 0, 2, 4, ...
 

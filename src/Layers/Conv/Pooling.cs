@@ -1,19 +1,29 @@
 namespace Engine;
 
-/// <summary>Max over kernelSize windows (stride defaults to kernelSize, PyTorch's floor mode; padding counts as -inf).</summary>
-public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0) : Module
+/// <summary>
+/// Max over kernelSize windows (stride defaults to kernelSize; padding counts as -inf). dilation spaces the window's
+/// taps; ceilMode rounds the output size up as PyTorch's ceil_mode (a last partial window, never one that starts in
+/// the right padding).
+/// </summary>
+public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) : Module
 {
-    public Pool2dArgs Args { get; } = new(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding);
+    public Pool2dArgs Args { get; } = new(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding,
+        CeilMode: ceilMode, DilationH: dilation, DilationW: dilation);
     public override Tensor Forward(Tensor input) => input.MaxPool2d(Args);
-    public override string ExtraRepr() => $"kernelSize={Args.KernelH}, stride={Args.StrideH}, padding={Args.PadH}";
+    public override string ExtraRepr() =>
+        $"kernelSize={Args.KernelH}, stride={Args.StrideH}, padding={Args.PadH}, dilation={Args.DilationH}, ceilMode={Args.CeilMode}";
 }
 
-/// <summary>Mean over kernelSize windows (stride defaults to kernelSize; padded cells count unless countIncludePad is false).</summary>
-public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true) : Module
+/// <summary>
+/// Mean over kernelSize windows (stride defaults to kernelSize; padded cells count unless countIncludePad is false).
+/// ceilMode rounds the output size up as PyTorch's; a last partial window divides by its part inside the padded input.
+/// </summary>
+public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) : Module
 {
-    public Pool2dArgs Args { get; } = new(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding, countIncludePad);
+    public Pool2dArgs Args { get; } = new(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding, countIncludePad, ceilMode);
     public override Tensor Forward(Tensor input) => input.AvgPool2d(Args);
-    public override string ExtraRepr() => $"kernelSize={Args.KernelH}, stride={Args.StrideH}, padding={Args.PadH}";
+    public override string ExtraRepr() =>
+        $"kernelSize={Args.KernelH}, stride={Args.StrideH}, padding={Args.PadH}, ceilMode={Args.CeilMode}, countIncludePad={Args.CountIncludePad}";
 }
 
 /// <summary>

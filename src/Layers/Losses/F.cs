@@ -17,11 +17,12 @@ public static partial class F
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
         input.Conv2d(weight, bias, new Conv2dArgs(stride, stride, padding, padding, dilation, dilation, groups));
 
-    public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0) =>
-        input.MaxPool2d(new Pool2dArgs(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding));
+    public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
+        input.MaxPool2d(new Pool2dArgs(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding,
+            CeilMode: ceilMode, DilationH: dilation, DilationW: dilation));
 
-    public static Tensor AvgPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true) =>
-        input.AvgPool2d(new Pool2dArgs(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding, countIncludePad));
+    public static Tensor AvgPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        input.AvgPool2d(new Pool2dArgs(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, padding, countIncludePad, ceilMode));
 
     public static Tensor Relu(Tensor x) => x.Relu();
     public static Tensor LeakyRelu(Tensor x, float negativeSlope = 0.01f) => x.LeakyRelu(negativeSlope);

@@ -150,7 +150,9 @@ internal static class Layers
     }
 
     private static global::Onnx.AttributeProto[] PoolAttrs(Pool2dArgs a) =>
-        [Attr("kernel_shape", a.KernelH, a.KernelW), Attr("strides", a.StrideH, a.StrideW), Attr("pads", a.PadH, a.PadW, a.PadH, a.PadW)];
+        [Attr("kernel_shape", a.KernelH, a.KernelW), Attr("strides", a.StrideH, a.StrideW), Attr("pads", a.PadH, a.PadW, a.PadH, a.PadW),
+         .. a.CeilMode ? [Attr("ceil_mode", 1L)] : Array.Empty<global::Onnx.AttributeProto>(),
+         .. a.DilationH != 1 || a.DilationW != 1 ? [Attr("dilations", a.DilationH, a.DilationW)] : Array.Empty<global::Onnx.AttributeProto>()];
 
     private static string AdaptiveAvg(AdaptiveAvgPool2d p, string input, Tensor x, string scope, GraphWriter w, out Tensor y)
     {

@@ -148,8 +148,9 @@ internal static class NnOps
         if (k.Length is not (1 or 2)) throw n.Error($"kernel_shape [{string.Join(",", k)}]: 1-D and 2-D pooling are supported");
         int sp = k.Length;
         var strides = n.IntArray("strides", Enumerable.Repeat(1, sp).ToArray());
-        if (n.IntArray("dilations", Enumerable.Repeat(1, sp).ToArray()).Any(v => v != 1)) throw n.Error("dilated pooling is not supported");
-        if (n.Int("ceil_mode", 0) != 0) throw n.Error("ceil_mode=1 is not supported (export with ceil_mode=False)");
+        var dil = n.IntArray("dilations", Enumerable.Repeat(1, sp).ToArray());
+        if (!max && dil.Any(v => v != 1)) throw n.Error("dilated average pooling is not supported");
+        bool ceil = n.Int("ceil_mode", 0) != 0;
         bool countPad = n.Int("count_include_pad", 0) != 0;
         var (padsBegin, padsEnd) = Pads(n, sp);
         if (n.Proto.Output.Count > 1 && n.Proto.Output[1].Length > 0) throw n.Error("the Indices output of MaxPool is not supported");
@@ -157,12 +158,13 @@ internal static class NnOps
         {
             var x = Node.In(ins, 0, n).AsTensor(ctx.Device, n.Op);
             if (x.Rank != sp + 2) throw n.Error($"input {x.Shape} must have rank {sp + 2} for kernel_shape [{string.Join(",", k)}]");
-            var (pb, pe) = AutoPad.Resolve(autoPad, x.Shape.AsSpan()[2..], k, strides, Enumerable.Repeat(1, sp).ToArray(), padsBegin, padsEnd);
+            var (pb, pe) = AutoPad.Resolve(autoPad, x.Shape.AsSpan()[2..], k, strides, dil, padsBegin, padsEnd);
             bool oneD = sp == 1;
             int[] kk = oneD ? [1, k[0]] : k, ss = oneD ? [1, strides[0]] : strides, b0 = oneD ? [0, pb[0]] : pb, e0 = oneD ? [0, pe[0]] : pe;
             if (oneD) x = x.Unsqueeze(2);
             if (b0[0] != e0[0] || b0[1] != e0[1])
             {
+                if (ceil) throw n.Error("asymmetric pads with ceil_mode=1 are not supported");
                 // -inf padding never wins a max; zero padding is what count_include_pad=1 averages in.
                 var padded = PadConstant(x, [0, 0, b0[0], b0[1]], [0, 0, e0[0], e0[1]], max ? float.NegativeInfinity : 0f);
                 if (!max && !countPad)
@@ -176,7 +178,8 @@ internal static class NnOps
                 x = padded;
                 b0 = [0, 0];
             }
-            var args = new Pool2dArgs(kk[0], kk[1], ss[0], ss[1], b0[0], b0[1], countPad);
+            int[] dd = oneD ? [1, dil[0]] : dil;
+            var args = new Pool2dArgs(kk[0], kk[1], ss[0], ss[1], b0[0], b0[1], countPad, ceil, dd[0], dd[1]);
             Tensor y;
             try { y = max ? x.MaxPool2d(args) : x.AvgPool2d(args); } catch (Exception e) when (e is ShapeException or ArgumentException) { throw n.Error(e.Message); }
             return [Value.Of(oneD ? y.Squeeze(2) : y)];

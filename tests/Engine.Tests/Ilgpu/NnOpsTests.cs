@@ -61,6 +61,8 @@ public class NnOpsTests
         new Pool2dArgs(2, 2, 2, 2),
         new Pool2dArgs(3, 3, 2, 2, 1, 1),
         new Pool2dArgs(3, 2, 1, 2, 1, 0, CountIncludePad: false),
+        new Pool2dArgs(2, 2, 2, 2, CeilMode: true),                            // 7x6: a last partial row of windows
+        new Pool2dArgs(3, 3, 2, 2, 1, 1, CountIncludePad: false, CeilMode: true),
     };
 
     [Theory]
