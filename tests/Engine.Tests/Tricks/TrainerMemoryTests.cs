@@ -15,10 +15,13 @@ namespace Engine.Tests.Tricks;
 [Collection("Process-wide memory counters")]
 public class TrainerMemoryTests(ITestOutputHelper output)
 {
+    private const int Prefetch = 2;
+
     [Fact]
     public void TwoThousandCnnStepsKeepTheEngineCountersFlat()
     {
         const int n = 320, valN = 80, side = 12, classes = 4, batch = 8, epochs = 50;   // 40 steps an epoch, 2,000 steps
+        const long batchBytes = batch * side * side * sizeof(float) + batch * sizeof(int);   // x [8,1,12,12] and y [8]
         Seed.Everything(23);
         var (train, valid) = (Images(n, side, classes, new Generator(1)), Images(valN, side, classes, new Generator(2)));
         var model = new Sequential(
@@ -34,7 +37,7 @@ public class TrainerMemoryTests(ITestOutputHelper output)
             // The per-epoch tricks too: a checkpoint every epoch, early stopping's best weights, an EMA.
             history = new Trainer(model, new Adam(model.Parameters(), lr: 3e-3), F.CrossEntropy)
                 .With(new ModelEma(0.99f), new EarlyStopping(patience: 1000), new Checkpoints(dir, keepLast: 2), monitor)
-                .Fit(new DataLoader(train, batch, shuffle: true), new DataLoader(valid, 20, prefetch: 0), epochs);
+                .Fit(new DataLoader(train, batch, shuffle: true, prefetch: Prefetch), new DataLoader(valid, 20, prefetch: 0), epochs);
         }
         finally { Directory.Delete(dir, recursive: true); }
 
@@ -48,7 +51,11 @@ public class TrainerMemoryTests(ITestOutputHelper output)
         {
             Assert.True(m.LiveTensors <= warm.LiveTensors, $"live tensors grew from {warm.LiveTensors} at step {warm.Step} to {m.LiveTensors} at step {m.Step}");
             Assert.True(m.PoolLiveBytes <= warm.PoolLiveBytes, $"pool bytes in use grew from {warm.PoolLiveBytes} at step {warm.Step} to {m.PoolLiveBytes} at step {m.Step}");
-            Assert.True(m.PoolAllocatedBytes == warm.PoolAllocatedBytes, $"the pool kept allocating: {warm.PoolAllocatedBytes} bytes at step {warm.Step}, {m.PoolAllocatedBytes} at step {m.Step} (a tensor of every step went to the GC instead of back to the pool)");
+            // The prefetching worker may run ahead of the trainer by more batches than it did during the warm-up (a
+            // matter of thread scheduling): at most its queue, the batch it is making and the trainer's are alive at
+            // once, so the pool may add up to prefetch + 1 batches of arrays once. A leak adds one per step, without end.
+            Assert.True(m.PoolAllocatedBytes - warm.PoolAllocatedBytes <= (Prefetch + 1) * batchBytes,
+                $"the pool kept allocating: {warm.PoolAllocatedBytes} bytes at step {warm.Step}, {m.PoolAllocatedBytes} at step {m.Step}, more than the {Prefetch + 1} batches of {batchBytes} bytes that prefetching can add (a tensor of every step went to the GC instead of back to the pool)");
             // Scratch is per thread and grows to the biggest request a thread has served: a pool thread that later
             // serves a bigger layer grows to a size the warm-up already needed, so no thread can hold more than the
             // whole warm-up total, and the total stays within threads x that (the trainer's and the prefetch thread too).
