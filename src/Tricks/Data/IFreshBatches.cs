@@ -18,9 +18,6 @@ public static class Batches
     /// <summary>Declares that <paramref name="source"/> makes a new (x, y) for every batch that the consumer owns.</summary>
     public static IFreshBatches Fresh(IEnumerable<(Tensor x, Tensor y)> source) => new FreshSource(source ?? throw new ArgumentNullException(nameof(source)));
 
-    /// <summary>Whether a consumer of <paramref name="source"/> owns (and so disposes) the batches it is given.</summary>
-    public static bool AreFresh(IEnumerable<(Tensor x, Tensor y)> source) => source is IFreshBatches;
-
     private sealed class FreshSource(IEnumerable<(Tensor x, Tensor y)> inner) : IFreshBatches
     {
         public IEnumerator<(Tensor x, Tensor y)> GetEnumerator() => inner.GetEnumerator();
