@@ -20,7 +20,7 @@ data=$(mktemp /tmp/engine-profile.XXXXXX)
 trap 'rm -f "$data"' EXIT
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   perf record -q -e cpu-clock -F 1000 -g -o "$data" \
-  dotnet bench/Engine.Bench/bin/Release/net10.0/Engine.Bench.dll compare --only "$name" --repeat 2
+  dotnet bench/Engine.Bench/bin/Release/net10.0/Engine.Bench.dll compare --only "$name" --repeat ${REPEAT:-2}
 echo "== self time"
 perf report -i "$data" --no-children --sort symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | head -"$top" | cut -c1-160 || true
 echo "== inclusive time (engine methods)"

@@ -22,10 +22,41 @@ public sealed partial class CpuBackend
 
     private static T Sig<T>(T x) where T : struct, ISimd<T> => new SigmoidOp().Invoke(x);
     private static T Tanh<T>(T x) where T : struct, ISimd<T> => new TanhOp().Invoke(x);
-    /// <summary>m (1..T.Count) floats of a from i, the lanes past m zero.</summary>
-    private static T V<T>(float[] a, int i, int m) where T : struct, ISimd<T> => Lanes<T>.Load(a, i, 1, m);
+    /// <summary>m (1..T.Count) floats of a from i, the lanes past m zero. A whole vector is one inlined load; only the
+    /// partial tail of a row goes through Lanes (a call: its stackalloc keeps it out of line).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T V<T>(float[] a, int i, int m) where T : struct, ISimd<T>
+    {
+        if (m != T.Count) return Lanes<T>.Load(a, i, 1, m);
+        _ = a[i + T.Count - 1];
+        return T.Load(in a[i], 0);
+    }
+
     /// <summary>The first m lanes of v into a from i.</summary>
-    private static void St<T>(T v, float[] a, int i, int m) where T : struct, ISimd<T> => Lanes<T>.Store(v, a, i, 1, m);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void St<T>(T v, float[] a, int i, int m) where T : struct, ISimd<T>
+    {
+        if (m != T.Count) { Lanes<T>.Store(v, a, i, 1, m); return; }
+        _ = a[i + T.Count - 1];
+        T.Store(v, ref a[i], 0);
+    }
+
+    /// <summary>
+    /// dst[d0 + j] = op(src[s0 + j]) for j in [0, n), a vector at a time (the tail on zero-padded lanes). The cells run
+    /// their nonlinearities through this small loop, one op per method: a cell row written as one loop with three
+    /// sigmoids and two tanh exceeded the JIT's inlining budget, and every vector operation of it (Fma, *, Select, the
+    /// loads) ran as a call (perf on lstm_s32_b32_i128_h256_fwdbwd: V256::Fma, V256::.ctor, TanhOp::Invoke as separate
+    /// symbols, the cell ~10% of the samples on one core). Lanes are independent: the bits are those of the fused loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MapRow<T, TOp>(TOp op, float[] src, int s0, float[] dst, int d0, int n) where T : struct, ISimd<T> where TOp : struct, IUnaryOp
+    {
+        for (int j = 0; j < n; j += T.Count)
+        {
+            int m = Math.Min(T.Count, n - j);
+            St(op.Invoke(V<T>(src, s0 + j, m)), dst, d0 + j, m);
+        }
+    }
 
     public (Tensor h, Tensor c, Tensor act) LstmCell(Tensor gates, Tensor cPrev)
     {
@@ -48,19 +79,29 @@ public sealed partial class CpuBackend
         return (h, c, act);
     }
 
+    // act = (sig(i), sig(f), tanh(g), sig(o)) row by row through MapRow, then c = f c_prev + i g, h = o tanh(c).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LstmRows<T>(int b0, int b1, int H, float[] g, int go, float[] cp, int co, float[] cs, float[] hs, float[] a) where T : struct, ISimd<T>
     {
         for (int b = b0; b < b1; b++)
-            for (int j = 0; j < H; j += T.Count)
-            {
-                int r = b * 4 * H, m = Math.Min(T.Count, H - j);
-                var i = Sig(V<T>(g, go + r + j, m)); var f = Sig(V<T>(g, go + r + H + j, m));
-                var gg = Tanh(V<T>(g, go + r + 2 * H + j, m)); var o = Sig(V<T>(g, go + r + 3 * H + j, m));
-                var cn = f * V<T>(cp, co + b * H + j, m) + i * gg;
-                St(cn, cs, b * H + j, m); St(o * Tanh(cn), hs, b * H + j, m);
-                St(i, a, r + j, m); St(f, a, r + H + j, m); St(gg, a, r + 2 * H + j, m); St(o, a, r + 3 * H + j, m);
-            }
+        {
+            int r = b * 4 * H;
+            MapRow<T, SigmoidOp>(default, g, go + r, a, r, 2 * H);
+            MapRow<T, TanhOp>(default, g, go + r + 2 * H, a, r + 2 * H, H);
+            MapRow<T, SigmoidOp>(default, g, go + r + 3 * H, a, r + 3 * H, H);
+            LstmStateRow<T>(H, a, r, cp, co + b * H, cs, hs, b * H);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LstmStateRow<T>(int H, float[] a, int r, float[] cp, int cpo, float[] cs, float[] hs, int s) where T : struct, ISimd<T>
+    {
+        for (int j = 0; j < H; j += T.Count)
+        {
+            int m = Math.Min(T.Count, H - j);
+            var cn = V<T>(a, r + H + j, m) * V<T>(cp, cpo + j, m) + V<T>(a, r + j, m) * V<T>(a, r + 2 * H + j, m);
+            St(cn, cs, s + j, m); St(V<T>(a, r + 3 * H + j, m) * Tanh(cn), hs, s + j, m);
+        }
     }
 
     public (Tensor dGates, Tensor dcPrev) LstmCellBackward(Tensor dh, Tensor? dc, Tensor act, Tensor cPrev, Tensor c)
@@ -92,11 +133,15 @@ public sealed partial class CpuBackend
     {
         var one = T.One;
         for (int b = b0; b < b1; b++)
+        {
+            // tanh(c) first, parked in the row's g-gradient slot (MapRow: see there why the nonlinearity is a loop of
+            // its own); each vector of it is read below just before the same lanes of that slot get dg.
+            MapRow<T, TanhOp>(default, cs, co + b * H, dgs, b * 4 * H + 2 * H, H);
             for (int j = 0; j < H; j += T.Count)
             {
                 int r = b * 4 * H, s = b * H + j, m = Math.Min(T.Count, H - j);
                 var i = V<T>(a, ao + r + j, m); var f = V<T>(a, ao + r + H + j, m); var g = V<T>(a, ao + r + 2 * H + j, m); var o = V<T>(a, ao + r + 3 * H + j, m);
-                var tc = Tanh(V<T>(cs, co + s, m)); var d = V<T>(dhs, dho + s, m);
+                var tc = V<T>(dgs, r + 2 * H + j, m); var d = V<T>(dhs, dho + s, m);
                 var dct = (dcs == null ? T.Zero : V<T>(dcs, dco + s, m)) + d * o * (one - tc * tc);
                 St(dct * g * i * (one - i), dgs, r + j, m);
                 St(dct * V<T>(cp, cpo + s, m) * f * (one - f), dgs, r + H + j, m);
@@ -104,6 +149,7 @@ public sealed partial class CpuBackend
                 St(d * tc * o * (one - o), dgs, r + 3 * H + j, m);
                 St(dct * f, dcps, s, m);
             }
+        }
     }
 
     public (Tensor h, Tensor act) GruCell(Tensor xg, Tensor hg, Tensor hPrev)
@@ -127,20 +173,56 @@ public sealed partial class CpuBackend
         return (h, act);
     }
 
+    // Per row: the pre-activations of r and z into act, sigmoid in place (MapRow); the pre-activation of n
+    // (x_n + r h_n) into act, tanh in place; then h = (1 - z) n + z h_prev. Stored floats reload exactly: the bits
+    // are those of one fused loop.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GruRows<T>(int b0, int b1, int H, float[] x, int xo, float[] hh, int ho, float[] p, int po, float[] hs, float[] a) where T : struct, ISimd<T>
     {
-        var one = T.One;
         for (int b = b0; b < b1; b++)
-            for (int j = 0; j < H; j += T.Count)
-            {
-                int r = b * 3 * H, m = Math.Min(T.Count, H - j);
-                var rg = Sig(V<T>(x, xo + r + j, m) + V<T>(hh, ho + r + j, m));
-                var z = Sig(V<T>(x, xo + r + H + j, m) + V<T>(hh, ho + r + H + j, m));
-                var n = Tanh(V<T>(x, xo + r + 2 * H + j, m) + rg * V<T>(hh, ho + r + 2 * H + j, m));
-                St((one - z) * n + z * V<T>(p, po + b * H + j, m), hs, b * H + j, m);
-                St(rg, a, r + j, m); St(z, a, r + H + j, m); St(n, a, r + 2 * H + j, m);
-            }
+        {
+            int r = b * 3 * H;
+            GruPreRow<T>(H, x, xo + r, hh, ho + r, a, r);
+            MapRow<T, SigmoidOp>(default, a, r, a, r, 2 * H);
+            GruCandidateRow<T>(H, x, xo + r, hh, ho + r, a, r);
+            MapRow<T, TanhOp>(default, a, r + 2 * H, a, r + 2 * H, H);
+            GruStateRow<T>(H, a, r, p, po + b * H, hs, b * H);
+        }
+    }
+
+    /// <summary>a[r, r + 2H) = x + hh over the r and z gates of one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruPreRow<T>(int H, float[] x, int xr, float[] hh, int hr, float[] a, int r) where T : struct, ISimd<T>
+    {
+        for (int j = 0; j < 2 * H; j += T.Count)
+        {
+            int m = Math.Min(T.Count, 2 * H - j);
+            St(V<T>(x, xr + j, m) + V<T>(hh, hr + j, m), a, r + j, m);
+        }
+    }
+
+    /// <summary>a[r + 2H + j] = x_n + r * hh_n (r already the sigmoid in a[r + j]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruCandidateRow<T>(int H, float[] x, int xr, float[] hh, int hr, float[] a, int r) where T : struct, ISimd<T>
+    {
+        for (int j = 0; j < H; j += T.Count)
+        {
+            int m = Math.Min(T.Count, H - j);
+            St(V<T>(x, xr + 2 * H + j, m) + V<T>(a, r + j, m) * V<T>(hh, hr + 2 * H + j, m), a, r + 2 * H + j, m);
+        }
+    }
+
+    /// <summary>h = (1 - z) n + z h_prev for one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GruStateRow<T>(int H, float[] a, int r, float[] p, int pr, float[] hs, int s) where T : struct, ISimd<T>
+    {
+        var one = T.One;
+        for (int j = 0; j < H; j += T.Count)
+        {
+            int m = Math.Min(T.Count, H - j);
+            var z = V<T>(a, r + H + j, m);
+            St((one - z) * V<T>(a, r + 2 * H + j, m) + z * V<T>(p, pr + j, m), hs, s + j, m);
+        }
     }
 
     public (Tensor dxg, Tensor dhg, Tensor dhPrev) GruCellBackward(Tensor dh, Tensor act, Tensor hg, Tensor hPrev)

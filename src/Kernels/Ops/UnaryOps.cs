@@ -118,6 +118,9 @@ public readonly struct ClampOp(float min, float max) : IUnaryOp
 public readonly struct SigmoidOp : IUnaryOp
 {
     public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+    // Inlined into the kernels that call it (the recurrent cells' MapRow): left to the JIT, its size kept it a call
+    // that went through tier 0 while a benchmark ran.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Invoke<T>(T x) where T : struct, ISimd<T> => T.One / (T.One + VMath.Exp(-x));
 }
 
@@ -129,6 +132,7 @@ public readonly struct SigmoidOp : IUnaryOp
 public readonly struct TanhOp : IUnaryOp
 {
     public float Invoke(float x) => MathF.Tanh(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // as SigmoidOp's
     public T Invoke<T>(T x) where T : struct, ISimd<T>
     {
         var ax = T.Abs(x);
