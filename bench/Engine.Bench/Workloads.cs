@@ -91,7 +91,9 @@ internal static class Workloads
         });
 
     // One LSTM layer over seq 32, batch 32, input 128, hidden 256: the input projection of all steps in one GEMM,
-    // one GEMM per step for the recurrent projection (4 gates concatenated), the fused cell. loss = sum of all h.
+    // then the recurrence as one node (Tensor.LstmSequence, what the LSTM layer runs; PyTorch's side is nn.LSTM): one
+    // GEMM per step for the recurrent projection (4 gates concatenated), the fused cell, and in backward W_hh's
+    // gradient as one GEMM over all steps. loss = sum of all h.
     private static Action Lstm()
     {
         const int S = 32, B = 32, I = 128, H = 256;
@@ -101,14 +103,8 @@ internal static class Workloads
             using var _ = Tensor.Scope();
             x.ZeroGrad(); wih.ZeroGrad(); whh.ZeroGrad(); bias.ZeroGrad();
             var xp = (x.Reshape(S * B, I).Matmul(wih.T) + bias).Reshape(S, B, 4 * H);
-            var h = Tensor.Zeros(B, H); var c = Tensor.Zeros(B, H);
-            var hs = new List<Tensor>(S);
-            for (int t = 0; t < S; t++)
-            {
-                (h, c) = Tensor.LstmCell(xp.Select(0, t) + h.Matmul(whh.T), c);
-                hs.Add(h);
-            }
-            Tensor.Stack(hs).Sum().Backward();
+            var (hs, _) = Tensor.LstmSequence(xp, whh, Tensor.Zeros(B, H), Tensor.Zeros(B, H));
+            hs.Sum().Backward();
         };
     }
 }

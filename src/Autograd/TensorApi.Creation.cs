@@ -125,6 +125,13 @@ public static partial class TensorApi
         /// <summary>The fused LSTM cell: gates [B,4H] (i,f,g,o pre-activations) and cPrev [B,H] to (h, c).</summary>
         public static (Tensor h, Tensor c) LstmCell(Tensor gates, Tensor cPrev) => Functions.LstmCell.Forward(gates, cPrev);
 
+        /// <summary>
+        /// One LSTM layer's recurrence over a whole sequence: xg [T,B,4H] (the input projections, biases included),
+        /// whh [4H,H], h0 and c0 [B,H] to (hs [T,B,H], cN [B,H]), with gates_t = xg_t + h_{t-1} whh^T and the fused cell.
+        /// The same values as the per-step loop; its backward computes whh's gradient as one GEMM over all steps.
+        /// </summary>
+        public static (Tensor hs, Tensor cN) LstmSequence(Tensor xg, Tensor whh, Tensor h0, Tensor c0) => Functions.LstmSequence.Forward(xg, whh, h0, c0);
+
         /// <summary>The fused GRU cell (PyTorch's formulation): xg, hg [B,3H] and hPrev [B,H] to h.</summary>
         public static Tensor GruCell(Tensor xg, Tensor hg, Tensor hPrev) => Functions.GruCell.Forward(xg, hg, hPrev);
     }

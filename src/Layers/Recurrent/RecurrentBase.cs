@@ -83,6 +83,14 @@ public abstract class RecurrentBase : Module
         xg = xg.Reshape(T, B, gh);
         var h = h0 ?? Tensor.Zeros(new Shape(B, H), x.Device);
         var c = lstm ? c0 ?? Tensor.Zeros(new Shape(B, H), x.Device) : null;
+        if (lstm && !reverse)
+        {
+            // The whole recurrence as one node (Tensor.LstmSequence): W_hh's gradient is one GEMM over all steps instead
+            // of T small ones summed. b_hh joins the input projection (the same sum, added in another order).
+            if (p.bhh != null) xg = xg.Add(p.bhh);
+            var (hs, cN) = Tensor.LstmSequence(xg, p.whh, h, c!);
+            return (hs, hs.Select(0, T - 1), cN);
+        }
         var whhT = p.whh.T;
         var outs = new Tensor[T];
         for (int s = 0; s < T; s++)
