@@ -48,7 +48,7 @@ internal static class AbBench
         var x = Param(S, B, I); var wih = Param(4 * H, I); var whh = Param(4 * H, H); var bias = Param(4 * H);
         return () =>
         {
-            using var _ = Tensor.Scope();
+            using var scope = Tensor.Scope();
             x.ZeroGrad(); wih.ZeroGrad(); whh.ZeroGrad(); bias.ZeroGrad();
             var xp = (x.Reshape(S * B, I).Matmul(wih.T) + bias).Reshape(S, B, 4 * H);
             Tensor hs;
