@@ -7,6 +7,8 @@ using Engine.Bench;
 //     the update time of every optimizer for 10M parameters (OptimBench)
 // dotnet run -c Release --project bench/Engine.Bench -- attention-memory
 //     bytes the fused and the naive attention keep for backward at T = 256 .. 2048 (O(T) against O(T^2))
+// dotnet run -c Release --project bench/Engine.Bench -- transformer-profile [rounds]
+//     where the transformer workload's time goes: GEMMs, attention, LayerNorm, copies, bias (TransformerProfile)
 // dotnet run -c Release --project bench/Engine.Bench -- peak
 //     the GEMM micro-kernel alone on L1-resident panels: the ceiling for the GEMM
 // dotnet bench/Engine.Bench/bin/Release/net10.0/Engine.Bench.dll ddp|allreduce [...] (alone or under mpirun)
@@ -15,6 +17,7 @@ using Engine.Bench;
 //     BenchmarkDotNet suites; --inProcess skips building a generated project (which can time out on a loaded 2-core machine)
 if (args.Length > 0 && args[0] == "compare") return Compare.Run(args[1..]);
 if (args.Length > 0 && args[0] == "peak") return Peak.Run();
+if (args.Length > 0 && args[0] == "transformer-profile") return TransformerProfile.Run(args[1..]);
 if (args.Length > 0 && args[0] == "attention-memory") return AttentionWorkloads.Memory();
 if (args.Length > 0 && args[0] == "ddp") return DdpBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "allreduce") return DdpBench.Allreduce(args[1..]);
