@@ -7,6 +7,9 @@ namespace Engine.Kernels.Cpu;
 // (TensorPrimitives.Sum/Max/Min) or kept, in which case whole rows are combined with Vector256.
 public sealed partial class CpuBackend
 {
+    /// <summary>Columns per task when the leading dim of a [R, C] tensor is reduced (a multiple of every SIMD width).</summary>
+    private const int ColumnSlice = 128;
+
     public Tensor Reduce(ReduceKind kind, Tensor x, int[] dims, bool keepDim)
     {
         var xc = ContiguousF32(x, "reduce");
@@ -71,6 +74,27 @@ public sealed partial class CpuBackend
         }
         else if (innerRed && bs.Count == 2 && !bs[0].red)
             Par.For(outer, x.Numel, Rows);
+        else if (!innerRed && bs.Count == 2 && bs[0].red && inner >= 2 * ColumnSlice && (long)x.Numel >= Par.MinParallelElements)
+        {
+            // [R, C] summed over R (a bias gradient: dy [N*L, C] to [C]): each task folds every row into its own slice of
+            // columns, so every output element sees the rows in the same order as the serial loop (same bits).
+            int slices = (inner + ColumnSlice - 1) / ColumnSlice;
+            Par.For(slices, x.Numel, (s0, s1) =>
+            {
+                int c0 = s0 * ColumnSlice, c1 = Math.Min(inner, s1 * ColumnSlice);
+                var dst = new Span<float>(ys, c0, c1 - c0);
+                for (int r = 0; r < outer; r++)
+                {
+                    var row = new ReadOnlySpan<float>(xs, xo0 + r * inner + c0, c1 - c0);
+                    switch (kind)
+                    {
+                        case ReduceKind.Sum: TensorPrimitives.Add(dst, row, dst); break;
+                        case ReduceKind.Max: TensorPrimitives.Max(dst, row, dst); break;
+                        default: TensorPrimitives.Min(dst, row, dst); break;
+                    }
+                }
+            });
+        }
         else Rows(0, outer);
         DisposeIfTemp(xc, x);
         return y;

@@ -13,8 +13,9 @@ public static partial class F
     /// <param name="dropoutP">Dropout on the attention weights (applied whenever positive, as PyTorch's functional does).</param>
     /// <param name="isCausal">Position i attends to positions j &lt;= i only (the upper triangle is dropped, aligned top-left as PyTorch).</param>
     /// <remarks>
-    /// On the CPU without dropout this runs the fused kernel (<see cref="IAttentionKernels"/>): tiled online softmax that
-    /// never holds the [L, S] scores, with a backward that recomputes them; otherwise, and as the reference, the composed
+    /// Without dropout this runs the backend's fused kernel (<see cref="IAttentionKernels"/>: FlashAttention's tiles on the
+    /// CPU, a thread per query row and per key row on ILGPU devices): online softmax that never holds the [L, S] scores,
+    /// with a backward that recomputes them; otherwise, and as the reference, the composed
     /// <see cref="ScaledDotProductAttentionNaive"/>.
     /// </remarks>
     public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? attnMask = null, double dropoutP = 0,

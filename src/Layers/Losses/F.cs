@@ -96,16 +96,6 @@ public static partial class F
         return input.Reshape(N, C, H, 1, W, 1).Expand(N, C, H, s, W, s).Reshape(N, C, H * s, W * s);
     }
 
-    /// <summary>Layer norm over the trailing dims of normalizedShape, with optional weight and bias of that shape.</summary>
-    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
-    {
-        var dims = Enumerable.Range(input.Rank - normalizedShape.Length, normalizedShape.Length).ToArray();
-        var y = input.Normalize(dims, (float)eps).Xhat;
-        if (weight != null) y = y.Mul(weight);
-        if (bias != null) y = y.Add(bias);
-        return y;
-    }
-
     internal static Tensor Reduce(Tensor loss, Reduction reduction, string op) => reduction switch
     {
         Reduction.None => loss,

@@ -24,16 +24,8 @@ public sealed class LayerNorm : Module
         }
     }
 
-    public override Tensor Forward(Tensor input)
-    {
-        int k = NormalizedShape.Length;
-        bool ok = input.Rank >= k;
-        for (int i = 0; ok && i < k; i++) ok = input.Shape[input.Rank - k + i] == NormalizedShape[i];
-        if (!ok) throw new ShapeException($"LayerNorm: input {input.Shape} must end in {Shape.Format(NormalizedShape)}");
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var y = input.Normalize(dims, (float)Eps).Xhat;
-        return Weight != null ? y.Mul(Weight).Add(Bias!) : y;
-    }
+    /// <summary>F.LayerNorm: the backend's fused kernel where it has one, else the composed ops.</summary>
+    public override Tensor Forward(Tensor input) => F.LayerNorm(input, NormalizedShape, Weight, Bias, Eps);
 
     public override string ExtraRepr() => $"{Shape.Format(NormalizedShape)}, eps={Eps}, elementwiseAffine={Weight != null}";
 }
