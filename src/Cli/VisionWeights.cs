@@ -137,9 +137,12 @@ public static class VisionWeights
             int missing = problems.Count(p => p.StartsWith("missing", StringComparison.Ordinal));
             int unexpected = problems.Count(p => p.StartsWith("unexpected", StringComparison.Ordinal));
             int mismatched = problems.Count - missing - unexpected;
-            var first = problems.OrderBy(p => p.StartsWith("shape", StringComparison.Ordinal) ? 0 : p.StartsWith("missing", StringComparison.Ordinal) ? 1 : 2).Take(4);
+            // Up to two of each kind, mismatched shapes first: enough to recognize the other architecture.
+            var first = problems.Where(p => !p.StartsWith("missing", StringComparison.Ordinal) && !p.StartsWith("unexpected", StringComparison.Ordinal)).Take(2)
+                .Concat(problems.Where(p => p.StartsWith("missing", StringComparison.Ordinal)).Take(2))
+                .Concat(problems.Where(p => p.StartsWith("unexpected", StringComparison.Ordinal)).Take(2)).ToList();
             throw new UsageException($"--weights {path} do not fit --arch {arch} ({mismatched} mismatched, {missing} missing, {unexpected} unexpected of {state.Count} tensors; " +
-                $"weights of another architecture?): {string.Join("; ", first)}{(problems.Count > 4 ? "; ..." : "")}");
+                $"weights of another architecture?): {string.Join("; ", first)}{(problems.Count > first.Count ? "; ..." : "")}");
         }
     }
 
