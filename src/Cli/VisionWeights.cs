@@ -97,21 +97,30 @@ public static class VisionWeights
     }
 
     /// <summary>
-    /// Fine-tuning's start: the model --arch builds with numClasses outputs, every backbone tensor from the file (strict),
-    /// and the head from the file only when its class count is numClasses (else a fresh head, PyTorch's init).
-    /// Returns whether the head was replaced.
+    /// Fine-tuning's start: the model --arch builds with numClasses outputs and every backbone tensor from the file
+    /// (strict). The head comes from the file when its class count is numClasses (or with keepHead, which then
+    /// requires it), else it is a fresh one (PyTorch's init): always with replaceHead. No file (path null): random init.
+    /// Returns the model and a line that says what happened to the head.
     /// </summary>
-    public static (Module model, bool headReplaced) LoadBackbone(string arch, string path, int numClasses, Device device)
+    public static (Module model, string head) LoadBackbone(string arch, string? path, int numClasses, Device device, bool keepHead = false, bool replaceHead = false)
     {
         arch = CheckArch(arch);
+        var head = HeadName(arch);
+        var model = VisionModels.Create(arch, numClasses);
+        if (path == null)
+        {
+            if (keepHead) throw new UsageException("--keep-head keeps the head of --weights FILE; give --weights, or drop --keep-head");
+            return (model.To(device), $"random init (no --weights), {numClasses}-class head '{head}'");
+        }
         var state = Read(path, out _);
         int fileClasses = NumClasses(arch, state, path);
-        var model = VisionModels.Create(arch, numClasses);
-        bool replace = fileClasses != numClasses;
+        if (keepHead && fileClasses != numClasses)
+            throw new UsageException($"--keep-head: the head '{head}' of --weights {path} has {fileClasses} classes, the image folder {numClasses}; drop --keep-head " +
+                $"(or give --replace-head) to train a new {numClasses}-class head");
+        bool replace = replaceHead || fileClasses != numClasses;
         if (replace)
         {
             // The fresh head's tensors stand in for the file's, so the strict load checks everything else.
-            var head = HeadName(arch);
             var own = model.StateDict();
             state = new Dictionary<string, Tensor>(state);
             // Only a head of the same feature width is replaced; another width is another architecture, which the
@@ -123,7 +132,9 @@ public static class VisionWeights
             }
         }
         LoadStrict(model, arch, state, path);
-        return (model.To(device), replace);
+        return (model.To(device), replace
+            ? $"backbone from {path}; head '{head}' replaced ({fileClasses} -> {numClasses} classes, fresh init)"
+            : $"backbone and {numClasses}-class head '{head}' from {path}");
     }
 
     private static void LoadStrict(Module model, string arch, IReadOnlyDictionary<string, Tensor> state, string path)
