@@ -26,6 +26,13 @@ public static class Commands
           eval      --model-file F [--data DIR] [--device cpu|auto] [--limit N]: test accuracy and confusion matrix
           predict   --model-file F.onnx|model.safetensors --input T.safetensors --output O.safetensors [--device cpu|auto]:
                     runs the model on the file's tensors (by input name) and writes its outputs by output name
+                    --arch NAME --weights FILE(.safetensors|.pth) [--top 5] [--labels FILE] [--json] [--size 224] IMAGE...:
+                    a torchvision architecture's top-k classes per image (or --input/--output through it)
+          finetune  --arch NAME [--weights FILE] --data IMAGEFOLDER [--freeze-backbone | --backbone-lr X] [--size 224]
+                    [--val-fraction 0.2] [--keep-head | --replace-head] and train's options: a new head for the folder's
+                    classes; writes weights.safetensors and labels.txt in the run folder for predict --weights
+          images    --from fashion-mnist --out DIR [--per-class 50] [--val-per-class 10]: Fashion-MNIST as PNG folders
+                    DIR/train/CLASS and DIR/val/CLASS (the image folder of the README's finetune example)
           export    --model-file model.safetensors --out F.onnx [--opset 13..17 (17)] [--dynamic-batch | --batch N (1)]:
                     a trained model as ONNX (raw images in, logits out), checked against the engine before it is written
           advise    the advisor's rules of thumb checked against a model and its training options
@@ -53,9 +60,11 @@ public static class Commands
                 "bench" => BenchCommand.Run(args[1..], stdout, stderr),
                 "predict" => PredictCommand.Run(args[1..], stdout),
                 "export" => ExportCommand.Run(args[1..], stdout),
+                "finetune" => FinetuneCommand.Run(args[1..], stdout, stderr),
+                "images" => ImagesCommand.Run(args[1..], stdout),
                 "advise" => AdviseCommand.Run(args[1..], stdout),
                 "optimizers" => OptimizersCommand.Run(args[1..], stdout),
-                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, predict, export, advise, optimizers, info, bench or help"),
+                _ => throw new UsageException($"unknown verb '{args[0]}'; expected train, diagnose, eval, predict, finetune, images, export, advise, optimizers, info, bench or help"),
             };
         }
         catch (UsageException e)

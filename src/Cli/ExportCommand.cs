@@ -8,11 +8,12 @@ namespace Engine.Cli;
 /// trained engine model as ONNX. The graph takes the same raw images [N,1,28,28] as `engine predict` on the model
 /// file (the stored standardization is its first node) and returns the logits [N,10] as "output". The written file is
 /// read back with <see cref="OnnxModel"/> and must give the engine's outputs before the command succeeds.
-/// The vision issue adds `--arch NAME --weights FILE` as another source of the module.
+/// `--arch NAME --weights FILE [--size 224]` exports a torchvision architecture instead: input [N,3,size,size], the
+/// ImageNet normalization not baked in (the graph takes normalized images, as torchvision's models do).
 /// </summary>
 public static class ExportCommand
 {
-    public static readonly IReadOnlySet<string> Known = new HashSet<string> { "model-file", "out", "opset", "batch" };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string> { "model-file", "out", "opset", "batch", "arch", "weights", "size" };
     public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "dynamic-batch" };
 
     /// <summary>Largest difference allowed between the engine's output and the re-imported file's (relative to 1 + |y|).</summary>
@@ -21,23 +22,32 @@ public static class ExportCommand
     public static int Run(string[] args, TextWriter stdout)
     {
         var o = Options.Parse(args, Known, Flags);
-        var modelFile = o.String("model-file") ?? throw new UsageException("export needs --model-file F (the model.safetensors of a run folder)");
+        bool vision = o.Has("arch") || o.Has("weights");
+        if (vision && o.Has("model-file")) throw new UsageException("--model-file F and --arch NAME --weights FILE are two ways to give the model; give one");
+        if (!vision && o.Has("size")) throw new UsageException("--size is the image size of --arch NAME --weights FILE; an engine model file takes 28x28 images");
+        var modelFile = vision ? o.String("weights") ?? throw new UsageException("export --arch NAME needs --weights FILE (.safetensors or .pth)")
+            : o.String("model-file") ?? throw new UsageException("export needs --model-file F (the model.safetensors of a run folder), or --arch NAME --weights FILE");
         var outFile = o.String("out") ?? throw new UsageException("export needs --out F.onnx (where the ONNX file is written)");
         int opset = o.Int("opset", OnnxExport.MaxOpset, OnnxExport.MinOpset, OnnxExport.MaxOpset);
         bool dynamic = o.Flag("dynamic-batch");
         int batch = o.Int("batch", 1, 1, 4096);
+        int size = o.Int("size", 224, 32, 4096);
         if (o.Has("batch") && dynamic) throw new UsageException("--batch N fixes the batch size, --dynamic-batch leaves it free; give one of them");
-        if (!File.Exists(modelFile)) throw new FileNotFoundException($"--model-file {modelFile}: no such file; give the model.safetensors of a run folder", modelFile);
-        if (Path.GetExtension(modelFile).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (vision) VisionWeights.CheckArch(o.String("arch"));
+        if (!File.Exists(modelFile)) throw new FileNotFoundException(vision ? $"--weights {modelFile}: no such file; give a .safetensors or .pth state dict" : $"--model-file {modelFile}: no such file; give the model.safetensors of a run folder", modelFile);
+        if (!vision && Path.GetExtension(modelFile).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"--model-file {modelFile} is already an ONNX file; export takes the model.safetensors written by `engine train`");
         if (Path.GetFullPath(outFile) == Path.GetFullPath(modelFile)) throw new UsageException($"--out {outFile} would overwrite the model file; give another file");
 
-        var p = Predictor.FromModelFile(modelFile, Device.Cpu);
-        var shape = p.InputShapes[Predictor.InputName].Select(d => d ?? batch).ToArray();
+        // A torchvision architecture takes [N,3,size,size] images already normalized with ImageNet's mean and std (as
+        // torchvision's own ONNX export does); an engine model file takes raw [N,1,28,28] images (its standardization
+        // is the graph's first node).
+        var p = vision ? Predictor.FromVision(o.String("arch")!, modelFile, Device.Cpu) : Predictor.FromModelFile(modelFile, Device.Cpu);
+        var shape = p.InputShapes[Predictor.InputName].Select((d, i) => d ?? (i == 0 ? batch : size)).ToArray();
         var sample = Tensor.Randn(shape, new Generator(0));   // the trace's input: its values do not matter, its shape does
         byte[] bytes;
         try { bytes = OnnxExport.ToBytes(p.Module, sample, opset, dynamic, Predictor.InputName, Predictor.OutputName); }
-        catch (NotSupportedException e) { throw new UsageException($"--model-file {modelFile}: {p.Description} cannot be exported: {e.Message}"); }
+        catch (NotSupportedException e) { throw new UsageException($"{(vision ? "--weights" : "--model-file")} {modelFile}: {p.Description} cannot be exported: {e.Message}"); }
 
         // The file must say what the engine says: read it back and compare on the sample (and, with a free batch, on another size).
         var back = OnnxModel.Load(bytes, null, outFile);

@@ -12,14 +12,23 @@ public sealed class Options
 {
     private readonly Dictionary<string, string> _values = new();
     private readonly Dictionary<string, string> _origin = new();
+    private readonly List<string> _positionals = new();
 
-    public static Options Parse(string[] args, IReadOnlySet<string> known, IReadOnlySet<string>? flags = null)
+    /// <summary>The positional arguments in order (only for a verb that declares them).</summary>
+    public IReadOnlyList<string> Positionals => _positionals;
+
+    /// <param name="positionals">Whether the verb takes positional arguments (`engine predict ... IMAGE...`); they are
+    /// collected in <see cref="Positionals"/>. A verb that declares none rejects them. After a bare `--` every argument
+    /// is positional (a file whose name starts with dashes).</param>
+    public static Options Parse(string[] args, IReadOnlySet<string> known, IReadOnlySet<string>? flags = null, bool positionals = false)
     {
         flags ??= new HashSet<string>();
         var o = new Options();
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
+            if (positionals && a == "--") { o._positionals.AddRange(args[(i + 1)..]); break; }
+            if (positionals && !a.StartsWith("--", StringComparison.Ordinal)) { o._positionals.Add(a); continue; }
             if (!a.StartsWith("--", StringComparison.Ordinal) || a.Length == 2)
                 throw new UsageException($"unexpected argument '{a}'; options look like --name value");
             var name = a[2..];

@@ -7,17 +7,39 @@ namespace Engine.Cli;
 /// file on the tensors of a safetensors file and writes the outputs under the model's output names.
 /// Inputs are matched by the model's input names; a file with a single tensor feeds a single-input model whatever the
 /// tensor's name. A missing or damaged file exits 1; an input that does not fit the model (name, rank, a fixed dim)
-/// exits 2 with what the model expects. Images (`--arch NAME --weights FILE IMAGE...`) come with the vision issue:
-/// they are another way to make a <see cref="Predictor"/> and its input tensor.
+/// exits 2 with what the model expects. `--arch NAME --weights FILE` is a torchvision architecture instead of a model
+/// file (the input then is [N,3,H,W], already normalized), and with IMAGE... arguments <see cref="ImagePredict"/>
+/// decodes, preprocesses and classifies the images.
 /// </summary>
 public static class PredictCommand
 {
-    public static readonly IReadOnlySet<string> Known = new HashSet<string> { "model-file", "input", "output", "device" };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string> { "model-file", "input", "output", "device", "arch", "weights", "top", "labels", "size", "resize" };
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "json" };
 
     public static int Run(string[] args, TextWriter stdout)
     {
-        var o = Options.Parse(args, Known);
-        var modelFile = o.String("model-file") ?? throw new UsageException("predict needs --model-file F (an .onnx file or the model.safetensors of a run folder)");
+        var o = Options.Parse(args, Known, Flags, positionals: true);
+        bool vision = o.Has("arch") || o.Has("weights");
+        if (vision && o.Has("model-file")) throw new UsageException("--model-file F and --arch NAME --weights FILE are two ways to give the model; give one");
+        if (!vision && o.Positionals.Count > 0)
+            throw new UsageException($"image arguments ('{o.Positionals[0]}') need --arch NAME --weights FILE (a torchvision architecture and its state dict); --model-file takes --input T.safetensors instead");
+        if (vision)
+        {
+            var arch = VisionWeights.CheckArch(o.String("arch"));
+            var weights = o.String("weights") ?? throw new UsageException($"--arch {arch} needs --weights FILE (.safetensors or .pth state dict of {arch})");
+            if (o.Positionals.Count > 0)
+            {
+                if (o.Has("input") || o.Has("output")) throw new UsageException("give images (engine predict --arch NAME --weights FILE IMAGE...) or --input T.safetensors --output O.safetensors, not both");
+                return ImagePredict.Run(o, arch, weights, stdout);
+            }
+            if (!o.Has("input")) throw new UsageException($"predict --arch {arch} --weights {weights} needs images (IMAGE...) or --input T.safetensors --output O.safetensors");
+        }
+        else
+        {
+            foreach (var n in new[] { "top", "labels", "size", "resize", "json" })
+                if (o.Has(n)) throw new UsageException($"--{n} is for images with --arch NAME --weights FILE IMAGE...");
+        }
+        var modelFile = vision ? o.String("weights")! : o.String("model-file") ?? throw new UsageException("predict needs --model-file F (an .onnx file or the model.safetensors of a run folder), or --arch NAME --weights FILE");
         var inputFile = o.String("input") ?? throw new UsageException("predict needs --input T.safetensors (the input tensors, named as the model's inputs)");
         var outputFile = o.String("output") ?? throw new UsageException("predict needs --output O.safetensors (where the outputs are written)");
         var device = TrainSetup.ResolveDevice(o.Choice("device", "cpu", "cpu", "auto"));
@@ -25,7 +47,7 @@ public static class PredictCommand
         if (Path.GetFullPath(outputFile) == Path.GetFullPath(inputFile) || Path.GetFullPath(outputFile) == Path.GetFullPath(modelFile))
             throw new UsageException($"--output {outputFile} is also an input of the command; give another file");
 
-        var predictor = Predictor.FromFile(modelFile, device);
+        var predictor = vision ? Predictor.FromVision(o.String("arch")!, modelFile, device) : Predictor.FromFile(modelFile, device);
         var tensors = Safetensors.Load(inputFile, device);   // a damaged file: InvalidDataException naming it, exit 1
         var inputs = Match(inputFile, tensors, predictor);
 

@@ -57,6 +57,30 @@ public sealed class Predictor
         };
     }
 
+    /// <summary>
+    /// A torchvision architecture with its weights (<see cref="VisionWeights.Load"/>): normalized images x [N,3,H,W]
+    /// (any H, W >= 32; ImageNet's mean/std already applied, as torchvision's models take them) -> logits [N,classes].
+    /// </summary>
+    public static Predictor FromVision(string arch, string weights, Device device) => FromVision(arch, weights, device, out _);
+
+    /// <summary><see cref="FromVision(string, string, Device)"/>, also giving the file's metadata (stored class names).</summary>
+    public static Predictor FromVision(string arch, string weights, Device device, out Dictionary<string, string> metadata)
+    {
+        var (model, classes, meta) = VisionWeights.Load(arch, weights, device);
+        metadata = meta;
+        model.Eval();
+        return new Predictor
+        {
+            Description = $"{VisionWeights.CheckArch(arch)} ({classes} classes) from {weights}",
+            InputNames = [InputName],
+            OutputNames = [OutputName],
+            InputShapes = new Dictionary<string, int?[]> { [InputName] = [null, 3, null, null] },
+            InputDTypes = new Dictionary<string, DType> { [InputName] = DType.Float32 },
+            Module = model,
+            Forward = inputs => new Dictionary<string, Tensor> { [OutputName] = model.Forward(inputs[InputName]) },
+        };
+    }
+
     /// <summary>Input and output names of an engine model (and of its ONNX export).</summary>
     public const string InputName = "input", OutputName = "output";
 

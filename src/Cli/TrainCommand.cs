@@ -69,36 +69,14 @@ public static class TrainCommand
         var progress = new ProgressReporter(stdout, batchesPerEpoch);
         using var stop = interrupt ?? new Interrupt();
 
-        var trainer = new Trainer(model, opt, TrainSetup.BuildLoss(s), device);
-        foreach (var (k, v) in s.ToDictionary()) trainer.Hyperparameters[k] = v;
-        trainer.With(stop);
-        if (s.Accumulate > 1) trainer.With(new GradAccumulation(s.Accumulate));   // before clipping and AMP
         var ddp = comm != null ? new DistributedDataParallel(comm) : null;
-        if (ddp != null) trainer.With(ddp);                                          // after accumulation, before clipping and AMP
-        if (s.ClipNorm is float clip) trainer.With(GradClipping.ByNorm(clip));
-        if (s.Amp) trainer.With(new MixedPrecision());
-        ModelEma? ema = s.Ema is float decay ? new ModelEma(decay) : null;
-        if (ema != null) trainer.With(ema);
-        trainer.With(schedule);
-        if (s.EarlyStop is int patience) trainer.With(new EarlyStopping(patience));
-        trainer.With(checkpoints, progress);
         // ENGINE_MEMORY_LOG=FILE: the memory counters every 100 batches as CSV (bench/memory samples long runs with it)
         using var memoryLog = Environment.GetEnvironmentVariable("ENGINE_MEMORY_LOG") is { Length: > 0 } memPath && root
             ? new StreamWriter(memPath) : null;
-        if (memoryLog != null) trainer.With(new MemoryMonitor(100, memoryLog));
+        var (trainer, ema) = BuildTrainer(s, model, opt, schedule, device, checkpoints, progress, stop, ddp, memoryLog);
 
         var clock = Stopwatch.StartNew();
-        bool interrupted = false;
-        try
-        {
-            if (live) progress.Live(s.Epochs, 0, () => trainer.Fit(data.TrainBatches, data.TestLoader, s.Epochs));
-            else trainer.Fit(data.TrainBatches, data.TestLoader, s.Epochs);
-        }
-        catch (OperationCanceledException e)
-        {
-            interrupted = true;
-            stderr.WriteLine($"engine: {e.Message}; the last completed epoch is in {Checkpoints.LastFile(runDir)}. Continue with: engine train --resume {runDir}");
-        }
+        bool interrupted = Fit(trainer, progress, live, s.Epochs, data.TrainBatches, data.TestLoader, stderr, $"the last completed epoch is in {Checkpoints.LastFile(runDir)}. Continue with: engine train --resume {runDir}");
         double seconds = clock.Elapsed.TotalSeconds;
         if (ddp != null)
             stdout.WriteLine($"distributed: {comm!.Size} rank(s), batch {s.Batch} per rank; {ddp.Allreduces} gradient all-reduces in {ddp.BucketCount} bucket(s), {(ddp.Allreduces > 0 ? ddp.AllreduceTime.TotalMilliseconds / ddp.Allreduces : 0):F2} ms each ({ddp.AllreduceTime.TotalSeconds:F2} s of {seconds:F1} s)");
@@ -115,6 +93,51 @@ public static class TrainCommand
         }
         Summary(stdout, h, s, runDir, seconds, plots, interrupted);
         return interrupted ? 130 : 0;
+    }
+
+    /// <summary>
+    /// The Trainer of a run with every trick the settings turn on, in the order they must run (accumulation before
+    /// data-parallel all-reduce, before clipping and AMP; EMA; the schedule; early stopping; checkpoints and progress
+    /// last). Shared by `engine train` and `engine finetune`. Returns the EMA too (its average is the saved model).
+    /// </summary>
+    internal static (Trainer trainer, ModelEma? ema) BuildTrainer(TrainSettings s, Module model, Optimizer opt, LrSchedule schedule, Device device,
+        Checkpoints checkpoints, ProgressReporter progress, Interrupt stop, DistributedDataParallel? ddp = null, TextWriter? memoryLog = null)
+    {
+        var trainer = new Trainer(model, opt, TrainSetup.BuildLoss(s), device);
+        foreach (var (k, v) in s.ToDictionary()) trainer.Hyperparameters[k] = v;
+        trainer.With(stop);
+        if (s.Accumulate > 1) trainer.With(new GradAccumulation(s.Accumulate));   // before clipping and AMP
+        if (ddp != null) trainer.With(ddp);                                          // after accumulation, before clipping and AMP
+        if (s.ClipNorm is float clip) trainer.With(GradClipping.ByNorm(clip));
+        if (s.Amp) trainer.With(new MixedPrecision());
+        ModelEma? ema = s.Ema is float decay ? new ModelEma(decay) : null;
+        if (ema != null) trainer.With(ema);
+        trainer.With(schedule);
+        if (s.EarlyStop is int patience) trainer.With(new EarlyStopping(patience));
+        trainer.With(checkpoints, progress);
+        if (memoryLog != null) trainer.With(new MemoryMonitor(100, memoryLog));
+        return (trainer, ema);
+    }
+
+    /// <summary>
+    /// Trains for epochs under the live progress bar (or plain lines); Ctrl-C / SIGTERM ends it after the current
+    /// batch with one line on stderr (whatHappensNow says where the last epoch is and how to continue). Returns whether
+    /// it was interrupted (exit code 130).
+    /// </summary>
+    internal static bool Fit(Trainer trainer, ProgressReporter progress, bool live, int epochs, IEnumerable<(Tensor x, Tensor y)> train,
+        Engine.Data.DataLoader valid, TextWriter stderr, string whatHappensNow)
+    {
+        try
+        {
+            if (live) progress.Live(epochs, 0, () => trainer.Fit(train, valid, epochs));
+            else trainer.Fit(train, valid, epochs);
+            return false;
+        }
+        catch (OperationCanceledException e)
+        {
+            stderr.WriteLine($"engine: {e.Message}; {whatHappensNow}");
+            return true;
+        }
     }
 
     /// <summary>
@@ -179,7 +202,7 @@ public static class TrainCommand
         return File.Exists(saved) ? [.. args, "--config", saved] : args;
     }
 
-    private static void Summary(TextWriter stdout, History h, TrainSettings s, string runDir, double seconds, List<string> plots, bool interrupted)
+    internal static void Summary(TextWriter stdout, History h, TrainSettings s, string runDir, double seconds, List<string> plots, bool interrupted, string savedModel = "model.safetensors", string validName = "test")
     {
         var table = new Table().Title(interrupted ? "run interrupted" : "run summary").AddColumn("metric").AddColumn("value");
         void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
@@ -188,19 +211,19 @@ public static class TrainCommand
         Row("epochs completed", $"{epochs} of {s.Epochs}");
         Row("time", string.Format(Ci, "{0:F1} s", seconds));
         if (h.Last("train_loss") is double l) Row("final train loss", l.ToString("F4", Ci));
-        if (h.Last("val_loss") is double vl) Row("final test loss", vl.ToString("F4", Ci));
-        if (h.Last("val_accuracy") is double va) Row("final test accuracy", va.ToString("P2", Ci));
+        if (h.Last("val_loss") is double vl) Row($"final {validName} loss", vl.ToString("F4", Ci));
+        if (h.Last("val_accuracy") is double va) Row($"final {validName} accuracy", va.ToString("P2", Ci));
         if (h.Epochs.TryGetValue("val_accuracy", out var accs) && accs.Count > 0)
         {
             int best = accs.IndexOf(accs.Max());
-            Row("best test accuracy", string.Format(Ci, "{0:P2} (epoch {1})", accs[best], best + 1));
+            Row($"best {validName} accuracy", string.Format(Ci, "{0:P2} (epoch {1})", accs[best], best + 1));
         }
-        if (h.Last("val_top5_accuracy") is double t5) Row("final test top-5 accuracy", t5.ToString("P2", Ci));
+        if (h.Last("val_top5_accuracy") is double t5) Row($"final {validName} top-5 accuracy", t5.ToString("P2", Ci));
         Row("run folder", runDir);
         Row("files", string.Join(", ", new[] { "last.safetensors", "best.safetensors", "history.csv", "history.json" }
-            .Concat(plots.Select(Path.GetFileName)).Concat(interrupted ? [] : ["model.safetensors"])!));
+            .Concat(plots.Select(Path.GetFileName)).Concat(interrupted ? [] : [savedModel])!));
         Render(stdout, table);
-        if (h.Last("val_accuracy") is double final) stdout.WriteLine(string.Format(Ci, "test accuracy {0:P2}", final));
+        if (h.Last("val_accuracy") is double final) stdout.WriteLine(string.Format(Ci, validName + " accuracy {0:P2}", final));
     }
 
     /// <summary>Renders a Spectre widget to any writer (plain text when it is not the terminal).</summary>
