@@ -27,6 +27,23 @@ public class ImportGoldenTests
         OnnxGoldens.Close(expected, y, rtol: 1e-4f, atol: 1e-5f, stem);
     }
 
+    /// <summary>The rest of the zoo: HardSwish, HardSigmoid, squeeze-and-excitation (GlobalAveragePool, Mul), SiLU as
+    /// Sigmoid + Mul, vgg's adaptive pool at 224x224 (its 7x7 map) and a narrowed classifier; opset 17.</summary>
+    [TorchTheory]
+    [InlineData("mobilenet_v3_small_opset17")]
+    [InlineData("mobilenet_v3_large_opset17")]
+    [InlineData("efficientnet_b0_opset17")]
+    [InlineData("vgg11_bn_opset17")]
+    public void TheRestOfTheVisionZooMatchesPyTorch(string stem)
+    {
+        var model = OnnxModel.Load(Path.Combine(OnnxGoldens.ZooFolder, stem + ".onnx"));
+        var (x, expected) = OnnxGoldens.Case(stem, OnnxGoldens.ZooFolder);
+        using var _ = Tensor.NoGrad();
+        var y = model.Forward(x);
+        Assert.Equal(2, y.Shape[0]);   // exported at batch 1: the batch dim is dynamic
+        OnnxGoldens.Close(expected, y, rtol: 1e-4f, atol: 1e-5f, stem);
+    }
+
     [TorchFact]
     public void ExternalDataIsReadFromTheModelsFolder()
     {
