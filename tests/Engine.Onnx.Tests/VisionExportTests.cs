@@ -111,6 +111,38 @@ public class VisionExportTests : IDisposable
         if (arch != "vgg11_bn") Assert.Contains("GlobalAveragePool", ops);
     }
 
+    /// <summary>
+    /// The torch side: torchvision's own model, given the exported file's initializers by their state-dict names
+    /// (fixtures/torch/vision_from_onnx.py), gives the logits that ONNX Runtime computes from that file, so the engine's
+    /// architectures and their export are torchvision's, name for name.
+    /// </summary>
+    [TorchFact]
+    public void TorchvisionWithTheExportedWeightsGivesOnnxRuntimesLogits()
+    {
+        var archs = VisionModels.Names;
+        var ort = new Dictionary<string, Tensor>();
+        foreach (var arch in archs)
+        {
+            var stem = Path.Combine(_dir, arch);
+            var x = Input(2, 48, 4);
+            File.WriteAllBytes(stem + ".onnx", OnnxExport.ToBytes(Create(arch), Input(1, 48, 3)));
+            File.WriteAllText(stem + ".json", $"{{\"input\": [{string.Join(", ", x.Shape.ToArray())}]}}");
+            var bytes = new byte[x.Numel * 4];
+            Buffer.BlockCopy(x.ToArray(), 0, bytes, 0, bytes.Length);
+            File.WriteAllBytes(stem + ".in.bin", bytes);
+            ort[arch] = RunOrt(File.ReadAllBytes(stem + ".onnx"), x);
+        }
+        var report = TorchPython.Run("torch/vision_from_onnx.py", [_dir, .. archs]);
+        foreach (var arch in archs)
+        {
+            Assert.Contains(arch + " [2, 10]", report);
+            var b = File.ReadAllBytes(Path.Combine(_dir, arch + ".torch.bin"));
+            var f = new float[b.Length / 4];
+            Buffer.BlockCopy(b, 0, f, 0, b.Length);
+            Close(Tensor.FromArray(f, 2, 10), ort[arch], $"{arch}: ONNX Runtime on the export against torchvision with its weights");
+        }
+    }
+
     [Fact]
     public void ADynamicBatchRunsAtBatchOneAndThree()
     {
