@@ -108,7 +108,9 @@ public sealed class OnnxModel : Module
             if (np.Domain is not ("" or "ai.onnx"))
                 unsupported.Add($"{np.OpType} (domain '{np.Domain}') at node '{np.Name}'");
             else if (!Registry.TryGet(np.OpType, out _))
-                unsupported.Add($"{np.OpType} at node '{np.Name}'");
+                unsupported.Add($"{np.OpType} at node '{np.Name}'" + (np.OpType is "If" or "Loop" or "Scan"
+                    ? " (control flow: nodes with subgraphs are not supported; torch.onnx.export writes them for scripted (torch.jit.script) control flow, while a traced export unrolls it)"
+                    : ""));
         }
         if (unsupported.Count > 0)
             throw new OnnxException($"unsupported operator{(unsupported.Count > 1 ? "s" : "")} at opset {Opset}: {string.Join("; ", unsupported.Distinct().Take(20))}. Supported: {string.Join(", ", Registry.Supported.Order())}");

@@ -9,29 +9,38 @@ namespace Engine.Onnx.Tests;
 /// </summary>
 public static class OnnxGoldens
 {
-    private static readonly Lazy<string> Dir = new(() =>
+    private static readonly Lazy<string> Dir = new(() => Generate("onnx-goldens"));
+
+    /// <summary>The rest of the vision zoo (mobilenet_v3_small/large, efficientnet_b0, vgg11_bn), opset 17 only.</summary>
+    private static readonly Lazy<string> ZooDir = new(() =>
+        Generate("onnx-zoo-goldens", "--opsets=17", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "vgg11_bn"));
+
+    private static string Generate(string prefix, params string[] args)
     {
-        var dir = TorchPython.TempDir("onnx-goldens");
-        TorchPython.Run("torch/onnx_gen.py", dir);
+        var dir = TorchPython.TempDir(prefix);
+        TorchPython.Run("torch/onnx_gen.py", [dir, .. args]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch (IOException) { } };
         return dir;
-    });
+    }
 
     public static string Folder => Dir.Value;
 
+    public static string ZooFolder => ZooDir.Value;
+
     public static string PathOf(string stem) => Path.Combine(Folder, stem + ".onnx");
 
-    /// <summary>(input, PyTorch's output) of a generated model.</summary>
-    public static (Tensor input, Tensor output) Case(string stem)
+    /// <summary>(input, PyTorch's output) of a generated model (in folder, Folder by default).</summary>
+    public static (Tensor input, Tensor output) Case(string stem, string? folder = null)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, stem + ".json")));
+        folder ??= Folder;
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, stem + ".json")));
         int[] Shape(string k) => doc.RootElement.GetProperty(k).EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        return (Read(stem + ".in.bin", Shape("input")), Read(stem + ".out.bin", Shape("output")));
+        return (Read(folder, stem + ".in.bin", Shape("input")), Read(folder, stem + ".out.bin", Shape("output")));
     }
 
-    private static Tensor Read(string file, int[] shape)
+    private static Tensor Read(string folder, string file, int[] shape)
     {
-        var bytes = File.ReadAllBytes(Path.Combine(Folder, file));
+        var bytes = File.ReadAllBytes(Path.Combine(folder, file));
         var f = new float[bytes.Length / 4];
         Buffer.BlockCopy(bytes, 0, f, 0, bytes.Length);
         return Tensor.FromArray(f, shape);

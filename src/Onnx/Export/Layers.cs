@@ -29,6 +29,12 @@ internal static class Layers
             case Tanh: return (w.Node("Tanh", scope, [input]), m.Forward(x));
             case LeakyReLU lr: return (w.Node("LeakyRelu", scope, [input], Attr("alpha", lr.NegativeSlope)), m.Forward(x));
             case GELU: return (Gelu(input, scope, w), m.Forward(x));
+            case ReLU6: return (Clip(input, 0f, 6f, scope, w), m.Forward(x));
+            case Hardtanh ht: return (Clip(input, ht.MinVal, ht.MaxVal, scope, w), m.Forward(x));
+            case Hardsigmoid: return (HardSigmoid(input, scope, w), m.Forward(x));
+            case Hardswish: return (HardSwish(input, scope, w), m.Forward(x));
+            // silu(x) = x * sigmoid(x), as torch.onnx.export writes it (no Silu operator in ONNX).
+            case SiLU: return (w.Node("Mul", scope, [input, w.Node("Sigmoid", scope, [input])]), m.Forward(x));
             case Softmax sm: return (w.Node("Softmax", scope, [input], Attr("axis", (long)sm.Dim)), m.Forward(x));
             case LogSoftmax ls: return (w.Node("LogSoftmax", scope, [input], Attr("axis", (long)ls.Dim)), m.Forward(x));
             case Flatten f: return (Flatten(f, input, x, scope, w, out var fy), fy);
@@ -64,7 +70,8 @@ internal static class Layers
                 return (w.Node("Relu", scope + "/relu2", [a]), ya.Relu());
             }
             default:
-                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv, Embedding, RNN, LSTM, GRU; a custom module can implement IOnnxExportable");
+                if (VisionZoo.TryExport(m, path, input, x, w) is { } v) return v;
+                throw new NotSupportedException($"ONNX export: layer '{(path.Length == 0 ? "(root)" : path)}' ({m.GetType().Name}) has no ONNX equivalent in the exporter; supported: Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, ReLU, ReLU6, Hardtanh, Hardsigmoid, Hardswish, SiLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Identity, Dropout, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ResidualBlock, DepthwiseSeparableConv, Embedding, RNN, LSTM, GRU, and the vision zoo (" + VisionZoo.Supported + "); a custom module can implement IOnnxExportable");
         }
     }
 
@@ -79,6 +86,18 @@ internal static class Layers
         var m = w.Node("Mul", scope, [input, a]);
         return w.Node("Mul", scope, [m, w.Floats("half", [0.5f])]);
     }
+
+    // Clip takes min and max as 0-D inputs from opset 11 (attributes before); the exporter writes 13 and up.
+    internal static string Clip(string input, float min, float max, string scope, GraphWriter w) =>
+        w.Node("Clip", scope, [input, w.Floats("min", [min]), w.Floats("max", [max])]);
+
+    // hardsigmoid(x) = clamp(x / 6 + 1/2, 0, 1): ONNX's HardSigmoid with torch's alpha and beta.
+    internal static string HardSigmoid(string input, string scope, GraphWriter w) =>
+        w.Node("HardSigmoid", scope, [input], Attr("alpha", 1f / 6f), Attr("beta", 0.5f));
+
+    // hardswish(x) = x * hardsigmoid(x): the HardSwish operator from opset 14, the product below it (as torch writes it).
+    internal static string HardSwish(string input, string scope, GraphWriter w) =>
+        w.Opset >= 14 ? w.Node("HardSwish", scope, [input]) : w.Node("Mul", scope, [input, HardSigmoid(input, scope, w)]);
 
     private static string Flatten(Flatten f, string input, Tensor x, string scope, GraphWriter w, out Tensor y)
     {
@@ -159,8 +178,43 @@ internal static class Layers
         y = p.Forward(x);
         int H = x.Shape[2], W = x.Shape[3], oh = y.Shape[2], ow = y.Shape[3];
         if (oh == 1 && ow == 1) return w.Node("GlobalAveragePool", scope, [input]);
-        if (H % oh != 0 || W % ow != 0)
-            throw new NotSupportedException($"ONNX export: AdaptiveAvgPool2d to {oh}x{ow} of a {H}x{W} input has uneven windows, which no ONNX pool expresses");
-        return w.Node("AveragePool", scope, [input], Attr("kernel_shape", (long)(H / oh), W / ow), Attr("strides", (long)(H / oh), W / ow));
+        if (H % oh == 0 && W % ow == 0)
+            return w.Node("AveragePool", scope, [input], Attr("kernel_shape", (long)(H / oh), W / ow), Attr("strides", (long)(H / oh), W / ow));
+        return AdaptiveAvgMatMul(input, H, W, oh, ow, scope, w);
+    }
+
+    /// <summary>
+    /// An adaptive average pool whose windows are uneven (or overlap, or repeat when the output is larger than the
+    /// input, vgg's 7x7 pool of a 2x2 map): no ONNX pool expresses it, but it is linear in each spatial dim, so
+    /// y = A_H x A_W^T with A [out, in], A[i, j] = 1 / (end_i - start_i) for start_i = floor(i in / out) &lt;= j &lt;
+    /// end_i = ceil((i + 1) in / out). Two MatMuls with constants: x [N,C,H,W] . A_W^T [W,ow] -> [N,C,H,ow], then
+    /// A_H [oh,H] . that -> [N,C,oh,ow] (MatMul broadcasts the constant over N and C).
+    /// </summary>
+    internal static string AdaptiveAvgMatMul(string input, int H, int W, int oh, int ow, string scope, GraphWriter w)
+    {
+        var y = input;
+        if (W != ow) y = w.Node("MatMul", scope, [y, w.Floats("adaptive_w", Transpose(AdaptiveMatrix(W, ow), ow, W), W, ow)]);
+        if (H != oh) y = w.Node("MatMul", scope, [w.Floats("adaptive_h", AdaptiveMatrix(H, oh), oh, H), y]);
+        return y;
+    }
+
+    /// <summary>A [outSize, inSize] row-major: row i averages torch's adaptive window i.</summary>
+    internal static float[] AdaptiveMatrix(int inSize, int outSize)
+    {
+        var a = new float[outSize * inSize];
+        for (int i = 0; i < outSize; i++)
+        {
+            int start = (int)Math.Floor((double)i * inSize / outSize), end = (int)Math.Ceiling((double)(i + 1) * inSize / outSize);
+            for (int j = start; j < end; j++) a[i * inSize + j] = 1f / (end - start);
+        }
+        return a;
+    }
+
+    private static float[] Transpose(float[] a, int rows, int cols)
+    {
+        var t = new float[a.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
     }
 }

@@ -11,7 +11,9 @@ namespace Engine.Onnx;
 /// equivalent maps to its operators (Linear to Gemm or MatMul, Conv2d to Conv, BatchNorm to BatchNormalization,
 /// LayerNorm to LayerNormalization at opset 17 and its decomposed form below, GELU to the Erf form, ...), and
 /// containers (Sequential, ResidualBlock, DepthwiseSeparableConv) to their wiring, Embedding to Gather (the graph then
-/// takes int64 indices), RNN/LSTM/GRU to ONNX's RNN/LSTM/GRU (one node per layer, gates reordered, see Export/Recurrent.cs). A layer without an equivalent (a
+/// takes int64 indices), RNN/LSTM/GRU to ONNX's RNN/LSTM/GRU (one node per layer, gates reordered, see Export/Recurrent.cs),
+/// ReLU6/Hardtanh to Clip, Hardswish to HardSwish (HardSigmoid + Mul below opset 14), SiLU to Sigmoid + Mul, and the
+/// whole Engine.Vision zoo (ResNet, MobileNetV2/V3, EfficientNet, Vgg and their blocks, see Export/VisionZoo.cs). A layer without an equivalent (a
 /// custom module) is an error that names it and its path in the module tree. Initializers take
 /// the state-dict names, so a re-import has the same parameter names.
 /// </summary>

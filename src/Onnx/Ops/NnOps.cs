@@ -49,7 +49,8 @@ internal static class NnOps
         var autoPad = AutoPad.Mode(n);
         var kernelAttr = n.Ints("kernel_shape");
         int spatial = kernelAttr?.Length ?? (n.Ints("strides")?.Length ?? n.Ints("dilations")?.Length ?? 2);
-        if (spatial is not (1 or 2)) throw n.Error($"{spatial}-D convolution is not supported (1-D and 2-D are)");
+        // kernel_shape is optional: without it the weight's rank decides, checked when the node runs.
+        if (spatial is not (1 or 2)) throw n.Error($"{spatial}-D convolution is not supported (the engine has 1-D and 2-D convolution kernels)");
         var strides = n.IntArray("strides", Enumerable.Repeat(1, spatial).ToArray());
         var dil = n.IntArray("dilations", Enumerable.Repeat(1, spatial).ToArray());
         int groups = (int)n.Int("group", 1);
@@ -59,6 +60,8 @@ internal static class NnOps
             var x = Node.In(ins, 0, n).AsTensor(ctx.Device, n.Op);
             var w = Node.In(ins, 1, n).AsTensor(ctx.Device, n.Op);
             var b = ins.Length > 2 && ins[2] is { } bv ? bv.AsTensor(ctx.Device, n.Op) : null;
+            if (kernelAttr == null && (x.Rank > 4 || w.Rank > 4))
+                throw n.Error($"{Math.Max(x.Rank, w.Rank) - 2}-D convolution (input {x.Shape}, weight {w.Shape}) is not supported (the engine has 1-D and 2-D convolution kernels)");
             if (x.Rank != spatial + 2 || w.Rank != spatial + 2)
                 throw n.Error($"input {x.Shape} and weight {w.Shape} must both have rank {spatial + 2}");
             var (pb, pe) = AutoPad.Resolve(autoPad, x.Shape.AsSpan()[2..], w.Shape.AsSpan()[2..].ToArray(), strides, dil, padsBegin, padsEnd);
@@ -145,7 +148,8 @@ internal static class NnOps
     {
         var autoPad = AutoPad.Mode(n);
         var k = n.IntArray("kernel_shape", []);
-        if (k.Length is not (1 or 2)) throw n.Error($"kernel_shape [{string.Join(",", k)}]: 1-D and 2-D pooling are supported");
+        if (k.Length == 0) throw n.Error("kernel_shape is required");
+        if (k.Length is not (1 or 2)) throw n.Error($"kernel_shape [{string.Join(",", k)}]: {k.Length}-D pooling is not supported (the engine has 1-D and 2-D pooling kernels)");
         int sp = k.Length;
         var strides = n.IntArray("strides", Enumerable.Repeat(1, sp).ToArray());
         var dil = n.IntArray("dilations", Enumerable.Repeat(1, sp).ToArray());

@@ -27,6 +27,9 @@ public sealed class MBConv : Module
         _drop = RegisterModule("stochastic_depth", new StochasticDepth(stochasticDepthProb, "row"));
     }
 
+    /// <summary>Whether the block adds its input (stride 1 and equal channels), torchvision's use_res_connect.</summary>
+    public bool UseResConnect => _residual;
+
     public override Tensor Forward(Tensor input)
     {
         var y = _block.Forward(input);

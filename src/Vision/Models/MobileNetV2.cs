@@ -23,6 +23,9 @@ public sealed class InvertedResidualV2 : Module
         RegisterModule("conv", _conv);
     }
 
+    /// <summary>Whether the block adds its input (stride 1 and equal channels), torchvision's use_res_connect.</summary>
+    public bool UseResConnect => _residual;
+
     public override Tensor Forward(Tensor input) => _residual ? input.Add(_conv.Forward(input)) : _conv.Forward(input);
 }
 

@@ -26,6 +26,9 @@ public sealed class InvertedResidualV3 : Module
         RegisterModule("block", _block);
     }
 
+    /// <summary>Whether the block adds its input (stride 1 and equal channels), torchvision's use_res_connect.</summary>
+    public bool UseResConnect => _residual;
+
     public override Tensor Forward(Tensor input)
     {
         var y = _block.Forward(input);
