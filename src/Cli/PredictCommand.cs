@@ -9,7 +9,8 @@ namespace Engine.Cli;
 /// tensor's name. A missing or damaged file exits 1; an input that does not fit the model (name, rank, a fixed dim)
 /// exits 2 with what the model expects. `--arch NAME --weights FILE` is a torchvision architecture instead of a model
 /// file (the input then is [N,3,H,W], already normalized), and with IMAGE... arguments <see cref="ImagePredict"/>
-/// decodes, preprocesses and classifies the images.
+/// decodes, preprocesses and classifies the images; `--model-file F.onnx IMAGE...` does the same with an ONNX classifier
+/// of normalized images [N,3,H,W] (<see cref="ImagePredict.RunOnnx"/>).
 /// </summary>
 public static class PredictCommand
 {
@@ -22,7 +23,14 @@ public static class PredictCommand
         bool vision = o.Has("arch") || o.Has("weights");
         if (vision && o.Has("model-file")) throw new UsageException("--model-file F and --arch NAME --weights FILE are two ways to give the model; give one");
         if (!vision && o.Positionals.Count > 0)
-            throw new UsageException($"image arguments ('{o.Positionals[0]}') need --arch NAME --weights FILE (a torchvision architecture and its state dict); --model-file takes --input T.safetensors instead");
+        {
+            if (o.String("model-file") is string mf && Path.GetExtension(mf).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                if (o.Has("input") || o.Has("output")) throw new UsageException("give images (engine predict --model-file F.onnx IMAGE...) or --input T.safetensors --output O.safetensors, not both");
+                return ImagePredict.RunOnnx(o, mf, stdout);
+            }
+            throw new UsageException($"image arguments ('{o.Positionals[0]}') need --arch NAME --weights FILE (a torchvision architecture and its state dict) or --model-file F.onnx (an image classifier); a model.safetensors of `engine train` takes --input T.safetensors instead");
+        }
         if (vision)
         {
             var arch = VisionWeights.CheckArch(o.String("arch"));

@@ -166,13 +166,21 @@ public static class VisionWeights
     }
 
     /// <summary>Class names from a text file, one per line (blank lines at the end ignored); their count must be numClasses.</summary>
-    public static string[] ReadLabels(string path, int numClasses, string arch)
+    public static string[] ReadLabels(string path, int numClasses, string arch) =>
+        ReadLabels(path, numClasses, $"the {arch} weights' head has {numClasses}",
+            n => $"or weights with a {n}-class head: engine finetune replaces the head");
+
+    /// <summary>
+    /// One class name per line (trailing blank lines ignored); the count must be <paramref name="numClasses"/>, else a
+    /// usage error: "--labels F names n classes, but {has}; give one name per class, one per line ({fix(n)})".
+    /// </summary>
+    public static string[] ReadLabels(string path, int numClasses, string has, Func<int, string> fix)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--labels {path}: no such file; give a text file with one class name per line", path);
         var lines = File.ReadAllLines(path).Select(l => l.TrimEnd('\r')).ToList();
         while (lines.Count > 0 && lines[^1].Trim().Length == 0) lines.RemoveAt(lines.Count - 1);
         if (lines.Count != numClasses)
-            throw new UsageException($"--labels {path} names {lines.Count} classes, but the {arch} weights' head has {numClasses}; give one name per class, one per line (or weights with a {lines.Count}-class head: engine finetune replaces the head)");
+            throw new UsageException($"--labels {path} names {lines.Count} classes, but {has}; give one name per class, one per line ({fix(lines.Count)})");
         return lines.ToArray();
     }
 

@@ -97,7 +97,8 @@ public class VisionBadInputTests : IDisposable
     [Fact]
     public void ImagesAndOptionsThatDoNotGoTogetherAreUsageErrors()
     {
-        Assert.Contains("--arch NAME --weights FILE", Fails(2, "predict", "--model-file", P("m.onnx"), "a.png"));
+        Assert.Contains("--arch NAME --weights FILE", Fails(2, "predict", "--model-file", P("model.safetensors"), "a.png"));
+        Assert.Contains("not both", Fails(2, "predict", "--model-file", P("m.onnx"), "--input", P("x"), "a.png"));
         Assert.Contains("--weights FILE", Fails(2, "predict", "--arch", "resnet18", "a.png"));
         Assert.Contains("--size", Fails(2, "predict", "--arch", "resnet18", "--weights", P("w"), "--size", "16", "a.png"));
         Assert.Contains("not both", Fails(2, "predict", "--arch", "resnet18", "--weights", P("w"), "--input", P("x"), "a.png"));

@@ -42,7 +42,7 @@ public class VisionPredictTests : IDisposable
         return path;
     }
 
-    private static string WriteJpeg(string path, int h, int w)
+    internal static string WriteJpeg(string path, int h, int w)
     {
         using var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(w, h);
         for (int y = 0; y < h; y++)
@@ -53,7 +53,7 @@ public class VisionPredictTests : IDisposable
     }
 
     /// <summary>The engine's own probabilities: the same weights, the same preprocessing, softmax of the logits.</summary>
-    private static double[][] Expected(string arch, string weights, int resize, int size, params string[] images)
+    internal static double[][] Expected(string arch, string weights, int resize, int size, params string[] images)
     {
         var state = weights.EndsWith(".pth", StringComparison.Ordinal) ? TorchCheckpoint.Load(weights) : Safetensors.Load(weights);
         var head = state[VisionWeights.HeadName(arch) + ".weight"];
@@ -73,7 +73,7 @@ public class VisionPredictTests : IDisposable
     }
 
     /// <summary>"path: c p, c p, ..." as (class, prob) pairs.</summary>
-    private static (string image, List<(string cls, double p)> top) ParseLine(string line)
+    internal static (string image, List<(string cls, double p)> top) ParseLine(string line)
     {
         int colon = line.LastIndexOf(": ", StringComparison.Ordinal);
         var pairs = line[(colon + 2)..].Split(", ").Select(s =>
